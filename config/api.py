@@ -1,0 +1,49 @@
+"""API plumbing shared by every app: pagination, strict query parameters, error shape."""
+
+import logging
+
+from django.db import DatabaseError
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# Parameters every list endpoint understands besides its filters.
+COMMON_QUERY_PARAMS = {"page", "page_size", "ordering", "format"}
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, but a query parameter that no filter knows is a 400, not silently ignored:
+    a typo in a filter name would otherwise return the unfiltered list as if it were the answer."""
+
+    def filter_queryset(self, request, queryset, view):
+        allowed = set(COMMON_QUERY_PARAMS) | set(getattr(view, "extra_query_params", ()))
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            allowed |= set(filterset_class.base_filters)
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise ValidationError({name: ["Unknown query parameter."] for name in unknown})
+        return super().filter_queryset(request, queryset, view)
+
+
+def exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is None and isinstance(exc, DatabaseError):
+        logger.exception("database unavailable")
+        return Response(
+            {"detail": "The database is unavailable. Try again shortly.", "code": "database_unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return response

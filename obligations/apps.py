@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ObligationsConfig(AppConfig):
+    name = "obligations"
+    verbose_name = "Organizations and obligations"

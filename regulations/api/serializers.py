@@ -1,0 +1,113 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import CatalogVersion, EventType, Fact, Instrument, Jurisdiction, Obligation, Phase, Provision, Role
+
+
+class JurisdictionSerializer(serializers.ModelSerializer):
+    parent = serializers.CharField(source="parent_id", allow_null=True)
+
+    class Meta:
+        model = Jurisdiction
+        fields = ["code", "parent", "name_zh", "name_en"]
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Role
+        fields = ["key", "name_zh", "name_en", "description_en"]
+
+
+class FactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Fact
+        fields = ["key", "type", "values", "unit", "question_zh", "question_en", "description_zh", "description_en"]
+
+
+class EventTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EventType
+        fields = ["key", "name_zh", "name_en"]
+
+
+class PhaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Phase
+        fields = ["key", "name_zh", "name_en", "start", "end", "note"]
+
+
+class ProvisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Provision
+        fields = ["label", "text", "order"]
+
+
+class ObligationSerializer(serializers.ModelSerializer):
+    """One duty on one role, in the catalogue file's own field names."""
+
+    id = serializers.CharField(source="key")
+    instrument = serializers.CharField(source="instrument.code")
+    ref = serializers.CharField(source="provision.label")
+    provision_text = serializers.CharField(source="provision.text")
+    see_also = serializers.SerializerMethodField()
+    penalty_ref = serializers.CharField(source="penalty_provision.label", allow_null=True, default=None)
+    roles = serializers.SerializerMethodField()
+    phase = serializers.CharField(source="phase.key")
+    conditions = serializers.JSONField(allow_null=True)
+    deadline = serializers.JSONField()
+
+    class Meta:
+        model = Obligation
+        fields = [
+            "id", "instrument", "ref", "provision_text", "see_also", "penalty_ref", "roles", "actor_zh",
+            "modality", "kind", "phase", "quote_zh", "summary_en", "conditions", "deadline",
+            "interpretation", "external_facts",
+        ]  # fmt: skip
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_see_also(self, ob: Obligation) -> list[str]:
+        return [p.label for p in ob.see_also.all()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_roles(self, ob: Obligation) -> list[str]:
+        return sorted(r.key for r in ob.roles.all())
+
+
+class InstrumentListSerializer(serializers.ModelSerializer):
+    jurisdiction = serializers.CharField(source="jurisdiction_id")
+
+    class Meta:
+        model = Instrument
+        fields = [
+            "code", "title_zh", "title_en", "short_title_en", "issuer_zh", "issuer_en", "document_number",
+            "jurisdiction", "nature", "status", "promulgated", "published", "effective", "expires",
+        ]  # fmt: skip
+
+
+class SourceSerializer(serializers.Serializer):
+    kind = serializers.CharField(source="source_kind")
+    origin = serializers.CharField(source="source_origin")
+    notes = serializers.CharField(source="source_notes")
+
+
+class InstrumentDetailSerializer(InstrumentListSerializer):
+    source = SourceSerializer(source="*")
+    phases = PhaseSerializer(many=True)
+    obligations = ObligationSerializer(many=True, source="active_obligations")
+
+    class Meta(InstrumentListSerializer.Meta):
+        fields = [
+            *InstrumentListSerializer.Meta.fields,
+            "nature_zh",
+            "validity_note",
+            "summary_en",
+            "source",
+            "phases",
+            "obligations",
+        ]
+
+
+class CatalogVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CatalogVersion
+        fields = ["content_hash", "loaded_at", "instruments", "provisions", "obligations", "changes"]

@@ -1,0 +1,114 @@
+"""Read-only catalogue API: public law, so no account is needed."""
+
+import json
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from .. import selectors
+from ..catalog.validation import SCHEMA_PATH
+from ..models import EventType, Fact, Jurisdiction, Phase, Role
+from . import filters, serializers
+
+
+class CatalogViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+
+class InstrumentViewSet(CatalogViewSet):
+    lookup_field = "code"
+    filterset_class = filters.InstrumentFilter
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.instrument_list().select_related("jurisdiction")
+        return selectors.instrument_detail()
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.InstrumentListSerializer
+        return serializers.InstrumentDetailSerializer
+
+    @extend_schema(responses=serializers.ProvisionSerializer(many=True))
+    @action(detail=True, filterset_class=None, pagination_class=None)
+    def provisions(self, request, code=None):
+        instrument = get_object_or_404(selectors.instrument_list(), code=code)
+        provisions = self.filter_queryset(instrument.provisions.all())
+        return Response(serializers.ProvisionSerializer(provisions, many=True).data)
+
+    @extend_schema(responses=serializers.ObligationSerializer(many=True))
+    @action(detail=True, filterset_class=None, pagination_class=None)
+    def obligations(self, request, code=None):
+        instrument = get_object_or_404(selectors.instrument_list(), code=code)
+        obligations = self.filter_queryset(selectors.obligation_list().filter(instrument=instrument))
+        return Response(serializers.ObligationSerializer(obligations, many=True).data)
+
+
+class ObligationViewSet(CatalogViewSet):
+    serializer_class = serializers.ObligationSerializer
+    filterset_class = filters.ObligationFilter
+
+    def get_queryset(self):
+        return selectors.obligation_list()
+
+    def get_object(self):
+        code, _, key = self.kwargs["pk"].partition(":")
+        return get_object_or_404(self.filter_queryset(self.get_queryset()), instrument__code=code, key=key)
+
+
+class RoleViewSet(CatalogViewSet):
+    queryset = Role.objects.all()
+    serializer_class = serializers.RoleSerializer
+    lookup_field = "key"
+    pagination_class = None
+
+
+class JurisdictionViewSet(CatalogViewSet):
+    queryset = Jurisdiction.objects.all()
+    serializer_class = serializers.JurisdictionSerializer
+    lookup_field = "code"
+    pagination_class = None
+
+
+class FactViewSet(CatalogViewSet):
+    queryset = Fact.objects.all()
+    serializer_class = serializers.FactSerializer
+    lookup_field = "key"
+    pagination_class = None
+
+
+class EventTypeViewSet(CatalogViewSet):
+    queryset = EventType.objects.all()
+    serializer_class = serializers.EventTypeSerializer
+    lookup_field = "key"
+    pagination_class = None
+
+
+class PhaseViewSet(CatalogViewSet):
+    queryset = Phase.objects.filter(instrument__isnull=True)
+    serializer_class = serializers.PhaseSerializer
+    lookup_field = "key"
+    pagination_class = None
+
+
+@extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="JSON Schema of a catalogue instrument file")
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def catalog_schema(request):
+    return JsonResponse(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+@extend_schema(responses={200: serializers.CatalogVersionSerializer}, summary="The catalogue version loaded now")
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def catalog_version(request):
+    version = selectors.catalog_version_latest()
+    if version is None:
+        return Response({"detail": "No catalogue has been loaded."}, status=404)
+    return Response(serializers.CatalogVersionSerializer(version).data)

@@ -1,0 +1,114 @@
+"""Tests over the catalogue data itself: a bad catalogue edit cannot land."""
+
+from pathlib import Path
+
+import pytest
+
+from regulations.catalog.validation import CATALOG_DIR, iter_obligations, load_catalog, normalize
+
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()  # raises, listing every problem, if any file is wrong
+
+
+def test_catalog_validates_with_every_quote_verbatim(catalog):
+    # load_catalog checked each quote against its provision and each provision against the
+    # source; check the quote against the whole source too, independently of provisions.
+    for instrument, ob in iter_obligations(catalog):
+        assert normalize(ob["quote_zh"]) in normalize(catalog.sources[instrument["code"]]), ob["id"]
+
+
+def test_every_instrument_has_status_source_and_obligations(catalog):
+    for instrument in catalog.instruments:
+        assert instrument["status"], instrument["code"]
+        assert catalog.sources[instrument["code"]].strip(), instrument["code"]
+        assert instrument["obligations"], instrument["code"]
+
+
+def test_every_role_fact_event_and_phase_used_is_defined(catalog):
+    vocab = catalog.vocabulary
+    used_roles = {r for _, ob in iter_obligations(catalog) for r in ob["roles"]}
+    assert used_roles <= set(vocab.roles)
+    own_phases = {p["key"] for i in catalog.instruments for p in i.get("phases", [])}
+    assert {ob["phase"] for _, ob in iter_obligations(catalog)} <= set(vocab.phases) | own_phases
+
+
+def test_source_files_are_exact_lines_of_the_bundled_seeds(catalog):
+    if not SEEDS.is_dir():
+        pytest.skip("the bundled seed documents are not beside this checkout")
+    checked = 0
+    for instrument in catalog.instruments:
+        src = instrument["source"]
+        if "seed" not in src:
+            assert src["kind"] == "external", instrument["code"]
+            continue
+        (seed_file,) = SEEDS.glob(f"{src['seed']}_*.txt")
+        first, last = src["seed_lines"]
+        lines = seed_file.read_text(encoding="utf-8").splitlines(keepends=True)[first - 1 : last]
+        assert "".join(lines) == (CATALOG_DIR / "sources" / src["file"]).read_text(encoding="utf-8"), instrument["code"]
+        checked += 1
+    assert checked == len([i for i in catalog.instruments if i["source"]["kind"] != "external"])
+
+
+def test_prohibitions_and_drafts_are_consistent(catalog):
+    for _, ob in iter_obligations(catalog):
+        assert (ob["kind"] == "prohibition") == (ob["modality"] == "must_not"), ob["id"]
+    statuses = {i["code"]: i["status"] for i in catalog.instruments}
+    for code in (
+        "gz-data-trading-promotion-draft-2023",
+        "wz-public-data-authorized-operation-draft-2023",
+        "sz-public-data-opening-measures-draft-2023",
+    ):
+        if code in statuses:
+            assert statuses[code] == "draft_for_comment", code
+
+
+def test_flagship_instruments_are_complete(catalog):
+    by_code = {i["code"]: i for i in catalog.instruments}
+    deep = by_code["cn-deep-synthesis-2022"]
+    cited = {ob["ref"] for ob in deep["obligations"]} | {
+        label for ob in deep["obligations"] for label in ob.get("see_also", [])
+    }
+    # Every article that imposes something on someone is cited by at least one obligation.
+    articles = [
+        "四",
+        "六",
+        "七",
+        "八",
+        "九",
+        "十",
+        "十一",
+        "十二",
+        "十三",
+        "十四",
+        "十五",
+        "十六",
+        "十七",
+        "十八",
+        "十九",
+        "二十",
+        "二十一",
+        "二十四",
+    ]
+    for article in (f"第{n}条" for n in articles):
+        assert article in cited, article
+    filing = [ob for ob in deep["obligations"] if ob["ref"] == "第十九条" and ob["deadline"]["kind"] == "after_event"]
+    assert {(ob["deadline"]["event"], ob["deadline"]["amount"]) for ob in filing} == {
+        ("service_launched", 10), ("filing_info_changed", 10), ("service_terminated", 20),
+    }  # fmt: skip
+    app = by_code["cn-miit-app-filing-2023"]
+    roles = {r for ob in app["obligations"] for r in ob["roles"]}
+    assert {
+        "app_operator",
+        "network_access_provider",
+        "app_distribution_platform",
+        "smart_terminal_manufacturer",
+        "regulator",
+    } <= roles
+    decision = [
+        ob for ob in app["obligations"] if ob["kind"] == "authority_duty" and ob["deadline"].get("amount") == 20
+    ]
+    assert decision and decision[0]["deadline"]["unit"] == "working_days"

@@ -1,0 +1,115 @@
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from regulations.catalog.validation import CATALOG_DIR, CatalogInvalid, load_catalog
+from regulations.models import CatalogVersion, Instrument, Obligation
+from regulations.services import catalog_load
+
+pytestmark = pytest.mark.django_db
+
+CODE = "cn-deep-synthesis-2022"
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    """A copy of the bundled catalogue that a test may damage."""
+    root = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return root
+
+
+def edit(root: Path, old: str, new: str, code: str = CODE) -> None:
+    path = root / "instruments" / f"{code}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_reloading_unchanged_files_changes_nothing(django_assert_max_num_queries):
+    catalog_load()
+    versions = CatalogVersion.objects.count()
+    with django_assert_max_num_queries(1):
+        result = catalog_load()
+    assert result.unchanged is True
+    assert CatalogVersion.objects.count() == versions
+
+
+def test_bad_quote_is_rejected_with_file_line_and_entry_and_keeps_previous_catalogue(tree):
+    before = list(Obligation.objects.order_by("pk").values_list("pk", "quote_zh"))
+    edit(tree, "quote_zh: ", "quote_zh: 并非原文")
+    with pytest.raises(CatalogInvalid) as excinfo:
+        catalog_load(root=tree)
+    (error,) = excinfo.value.errors
+    assert error.file.endswith(f"instruments/{CODE}.yaml")
+    assert error.line > 1
+    assert error.entry.startswith("obligation ")
+    assert "not verbatim" in error.message
+    assert list(Obligation.objects.order_by("pk").values_list("pk", "quote_zh")) == before
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("status: in_force", "status: in_effect", "is not one of"),
+        ("jurisdiction: CN\n", "jurisdiction: CN-XX\n", "unknown jurisdiction 'CN-XX'"),
+        ("effective: '2023-01-10'", "effective: '2023-02-30'", "is not a calendar date"),
+        ("[deep_synthesis_provider]", "[deep_synthesis_providr]", "unknown role 'deep_synthesis_providr'"),
+        ("unit: working_days", "unit: work_days", "is not valid under any of the given schemas"),
+    ],
+)
+def test_catalogue_mistakes_are_named(tree, old, new, message):
+    path = tree / "instruments" / f"{CODE}.yaml"
+    if old not in path.read_text(encoding="utf-8"):
+        old = old.replace("'", "")
+        new = new.replace("'", "")
+    edit(tree, old, new)
+    with pytest.raises(CatalogInvalid) as excinfo:
+        load_catalog(tree)
+    assert any(message in str(e) and CODE in str(e) for e in excinfo.value.errors), excinfo.value.errors
+
+
+def test_invalid_yaml_names_the_line(tree):
+    path = tree / "instruments" / f"{CODE}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n  bad: [unclosed\n", encoding="utf-8")
+    with pytest.raises(CatalogInvalid) as excinfo:
+        load_catalog(tree)
+    (error,) = excinfo.value.errors
+    assert "not valid YAML" in error.message and error.line is not None
+
+
+def test_changed_and_removed_obligations_are_updated_and_retired(tree):
+    data_path = tree / "instruments" / f"{CODE}.yaml"
+    text = data_path.read_text(encoding="utf-8")
+    first_summary = text.split("summary_en: ", 2)[2].split("\n", 1)[0]
+    edit(tree, "summary_en: " + first_summary, "summary_en: Amended summary.")
+    ob_before = Obligation.objects.get(instrument__code=CODE, summary_en=first_summary.strip("'\""))
+    result = catalog_load(root=tree)
+    assert result.changes["obligation"]["updated"] == 1
+    assert result.changes["obligation_keys"]["updated"] == [f"{CODE}:{ob_before.key}"]
+    ob_before.refresh_from_db()
+    assert ob_before.summary_en == "Amended summary."
+
+    (tree / "instruments" / f"{CODE}.yaml").unlink()
+    result = catalog_load(root=tree)
+    assert result.changes["instrument"]["retired"] == 1
+    assert Instrument.objects.get(code=CODE).retired is True
+    # Its obligations stay in the database (checklists cite them) but leave the public lists.
+    assert Obligation.objects.filter(instrument__code=CODE).exists()
+
+
+def test_load_catalog_command_reports_errors_and_unchanged(tree, capsys, monkeypatch):
+    catalog_load()
+    call_command("load_catalog")
+    assert "unchanged" in capsys.readouterr().out
+    edit(tree, "status: in_force", "status: nope")
+    monkeypatch.setattr("regulations.services.CATALOG_DIR", tree)
+    monkeypatch.setattr(
+        "regulations.management.commands.load_catalog.catalog_load", lambda **kw: catalog_load(root=tree, **kw)
+    )
+    with pytest.raises(CommandError, match="keeps the previous catalogue"):
+        call_command("load_catalog")
+    assert f"instruments/{CODE}.yaml" in capsys.readouterr().err
