@@ -1,0 +1,35 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_check_deploy_is_clean_with_production_variables():
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env.update(
+        HTTPS="true",
+        DEBUG="false",
+        SECRET_KEY="x" * 30 + "-production-secret-key-value-0123456789",
+        ALLOWED_HOSTS="tracker.example.com",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_every_beat_entry_expires_before_it_runs_again():
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert 0 < entry["options"]["expires"] < entry["schedule"].total_seconds(), name
+
+
+def test_celery_is_configured_for_safe_redelivery():
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    assert settings.CELERY_TASK_SERIALIZER == "json" and settings.CELERY_ACCEPT_CONTENT == ["json"]
+    assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
