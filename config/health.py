@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from config.celery import app as celery_app
 from config.tasks import HEARTBEAT_KEY
+from regulations.selectors import catalog_version_latest
 
 
 def _database() -> dict:
@@ -30,8 +31,6 @@ def _broker() -> dict:
 
 
 def _catalog() -> dict:
-    from regulations.selectors import catalog_version_latest
-
     try:
         version = catalog_version_latest()
     except DatabaseError:

@@ -1,5 +1,6 @@
 import django_filters
 from django.db.models import Q
+from rest_framework.exceptions import ValidationError
 
 from ..models import Instrument, Obligation
 from ..selectors import jurisdiction_with_ancestors
@@ -16,8 +17,6 @@ class JurisdictionFilter(django_filters.CharFilter):
     def filter_ancestors(self, queryset, name, value):
         chain = jurisdiction_with_ancestors(value)
         if not chain:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({name: [f"Unknown jurisdiction '{value}'."]})
         return queryset.filter(**{f"{self.path}__in": chain})
 
