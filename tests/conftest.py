@@ -42,3 +42,13 @@ def api():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Tests run without DEBUG but never run collectstatic, so the manifest storage used in
+    production would have no manifest to read."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

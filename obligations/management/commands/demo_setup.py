@@ -15,6 +15,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo organization '{organization.name}' (id {organization.pk}).\n"
-                f"Sign in at /admin/ or /api/ with username '{username}' and password '{password}'."
+                f"Sign in at /admin/ (API docs at /api/docs/) with username '{username}' and password '{password}'."
             )
         )

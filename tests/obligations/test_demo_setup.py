@@ -1,0 +1,16 @@
+import pytest
+from django.core.management import call_command
+
+from obligations.models import Membership
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_user_printed_by_make_run_can_sign_in_to_the_admin(client, capsys):
+    call_command("demo_setup")
+    assert "username 'demo' and password 'demo-password-123'" in capsys.readouterr().out
+    assert client.login(username="demo", password="demo-password-123")
+    assert client.get("/admin/").status_code == 200
+    assert Membership.objects.get(user__username="demo").role == "admin"
+    call_command("demo_setup")  # running make run again keeps one user and one membership
+    assert Membership.objects.filter(user__username="demo").count() == 1
