@@ -1,6 +1,7 @@
 """API plumbing shared by every app: pagination, strict query parameters, error shape."""
 
 import logging
+from collections.abc import Mapping
 
 from django.db import DatabaseError
 from django_filters.rest_framework import DjangoFilterBackend
@@ -47,3 +48,20 @@ def exception_handler(exc, context):
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
     return response
+
+
+def language(request) -> str:
+    """ "zh" or "en", from the Accept-Language header or the language chosen in the web pages."""
+    return "zh" if getattr(request, "LANGUAGE_CODE", "en").lower().startswith("zh") else "en"
+
+
+class StrictFieldsMixin:
+    """For input serializers: a field the serializer does not know is a 400, not silently
+    dropped, for the same reason as unknown query parameters."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)

@@ -3,15 +3,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import health
+from obligations.api.views import calendar_feed
 
 api_v1 = [
     path("health/", health, name="health"),
     path("", include("regulations.api.urls")),
+    path("", include("obligations.api.urls")),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/auth/", include("rest_framework.urls")),
     path("api/v1/", include(api_v1)),
+    path("calendar/<str:secret>.ics", calendar_feed, name="calendar-feed"),
 ]

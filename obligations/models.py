@@ -1,7 +1,10 @@
 """What an organization must do and has done."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Organization(models.Model):
@@ -33,3 +36,234 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 digest is stored: the token is shown once, at
+    creation. Tokens are 256-bit random strings, so a fast digest is enough (no key stretching
+    needed, unlike passwords) and lets each request be checked with one indexed lookup."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to recognize it.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization, accepted by presenting its secret token while
+    signed in. Like API tokens, only the digest is stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Membership.Role.choices, default=Membership.Role.OFFICER)
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization}"
+
+
+class ProfileVersion(models.Model):
+    """The organization's answers to the fact vocabulary. Append-only: every change is a new
+    version recording who made it and what changed; the latest version is the profile. A fact
+    that is absent from ``answers`` is unknown, never false."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="profile_versions")
+    number = models.PositiveIntegerField()
+    answers = models.JSONField(default=dict)
+    changes = models.JSONField(default=dict, help_text='{"fact": {"from": old, "to": new}}; null means unknown.')
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization_id", "-number"]
+        constraints = [models.UniqueConstraint(fields=["organization", "number"], name="profile_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organization} profile v{self.number}"
+
+
+class OrganizationEvent(models.Model):
+    """A dated event the organization reports (a service launched, a request received); events
+    start the deadlines of obligations that run from them."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="events")
+    type = models.ForeignKey("regulations.EventType", to_field="key", on_delete=models.PROTECT, related_name="+")
+    date = models.DateField()
+    subject = models.CharField(max_length=200, blank=True, help_text="What it concerns, e.g. the app's name.")
+    note = models.TextField(blank=True, max_length=5000)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization_id", "-date", "-id"]
+        indexes = [models.Index(fields=["organization", "type", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.type_id} on {self.date}"
+
+
+class ChecklistItem(models.Model):
+    """One thing an organization must do: an obligation, once, per period of a recurring duty,
+    or per reported event. Items are never deleted: when an obligation stops applying the item
+    is superseded, keeping its history and evidence."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        IN_PROGRESS = "in_progress"
+        DONE = "done"
+        NOT_APPLICABLE = "not_applicable"
+
+    class Applicability(models.TextChoices):
+        APPLIES = "applies"
+        NEEDS_REVIEW = "needs_review"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="checklist_items")
+    obligation = models.ForeignKey("regulations.Obligation", on_delete=models.PROTECT, related_name="+")
+    # "" for a one-off duty, the period's due date for a recurring one, "event:<id>" per event.
+    occurrence = models.CharField(max_length=40, blank=True)
+    event = models.ForeignKey(
+        OrganizationEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="checklist_items"
+    )
+    applicability = models.CharField(max_length=20, choices=Applicability.choices)
+    waiting_for = models.JSONField(default=list, blank=True, help_text="Answers a needs-review item waits for.")
+    reasons = models.JSONField(default=list, blank=True, help_text="Why it applies, as last evaluated.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    opens = models.DateField(null=True, blank=True, help_text="Start of a window, when the rule has one.")
+    due_basis = models.JSONField(
+        default=dict, blank=True, help_text="How the due date was computed: rule, start, explanation, estimated."
+    )
+    due_sequence = models.PositiveIntegerField(default=0, help_text="Raised each time the due date moves (iCal).")
+    justification = models.TextField(blank=True, max_length=5000)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every change; the ETag.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "obligation", "occurrence"], name="checklist_item_unique"),
+            models.CheckConstraint(
+                condition=~Q(status="not_applicable") | ~Q(justification=""),
+                name="checklist_item_not_applicable_justified",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "superseded_at", "due_date"]),
+            models.Index(fields=["organization", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.obligation_id}{'@' + self.occurrence if self.occurrence else ''}"
+
+
+class ItemHistory(models.Model):
+    """Append-only record of every change to an item: who (null for the system), when, what
+    changed from and to. Nothing updates or deletes these rows."""
+
+    class Action(models.TextChoices):
+        CREATED = "created"
+        UPDATED = "updated"
+        REDATED = "redated"
+        SUPERSEDED = "superseded"
+        RESTORED = "restored"
+        COMMENTED = "commented"
+        EVIDENCE_ADDED = "evidence_added"
+
+    item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="history")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    changes = models.JSONField(default=dict, blank=True, help_text='{"field": {"from": old, "to": new}}')
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["item_id", "at", "id"]
+        verbose_name_plural = "item history"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.item_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+def evidence_path(evidence: "Evidence", filename: str) -> str:
+    # A random name on disk: the uploader's file name is kept only as data, never as a path.
+    return f"evidence/{evidence.item.organization_id}/{uuid.uuid4().hex}"
+
+
+class Evidence(models.Model):
+    """Proof that an item was done: a note, a link or a file. Kept for audits, never edited."""
+
+    item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="evidence")
+    note = models.TextField(blank=True, max_length=5000)
+    url = models.URLField(blank=True, max_length=1000)
+    file = models.FileField(upload_to=evidence_path, blank=True, max_length=200)
+    filename = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    evidence_date = models.DateField(help_text="The date the evidence shows (e.g. a filing receipt's date).")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item_id", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename or self.url or f"note {self.pk}"
+
+
+class CalendarFeed(models.Model):
+    """A secret iCalendar URL: the organization's whole checklist, or one member's items."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="calendar_feeds")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Only this member's assigned items; empty for the whole organization.",
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

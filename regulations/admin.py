@@ -2,9 +2,15 @@
 catalogue models are read-only in the admin. Holiday schedules are the one thing operators
 record here."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import path
 
+from obligations.checklist import checklist_sync_all
+
+from .catalog.validation import CatalogInvalid
 from .models import CatalogVersion, Fact, HolidaySchedule, Instrument, Jurisdiction, Obligation, Provision, Role
+from .services import catalog_load
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -64,8 +70,38 @@ class JurisdictionAdmin(ReadOnlyAdmin):
 @admin.register(CatalogVersion)
 class CatalogVersionAdmin(ReadOnlyAdmin):
     list_display = ["content_hash", "loaded_at", "instruments", "provisions", "obligations"]
+    change_list_template = "admin/regulations/catalogversion/change_list.html"
+
+    def get_urls(self):
+        plan = path("plan/", self.admin_site.admin_view(self.plan_view), name="regulations_catalogversion_plan")
+        return [plan, *super().get_urls()]
+
+    def plan_view(self, request):
+        """What loading the bundled catalogue files would change, per organization's checklist.
+        Runs the real load and sync inside a transaction that is rolled back."""
+        context = {**self.admin_site.each_context(request), "title": "Catalogue update plan", "opts": self.model._meta}
+        try:
+            result = catalog_load(dry_run=True, then=lambda: checklist_sync_all(cause="plan", dry_run=True))
+        except CatalogInvalid as error:
+            context["errors"] = [str(e) for e in error.errors]
+        else:
+            context["result"] = result
+            context["plans"] = [(p, p.summary(), p.details()) for p in result.then or []]
+        return TemplateResponse(request, "admin/regulations/catalogversion/plan.html", context)
 
 
 @admin.register(HolidaySchedule)
 class HolidayScheduleAdmin(admin.ModelAdmin):
     list_display = ["year", "source", "recorded_at"]
+    actions = ["recompute_due_dates"]
+
+    @admin.action(description="Recompute stored due dates with the recorded schedules")
+    def recompute_due_dates(self, request, queryset):
+        years = ", ".join(str(s.year) for s in queryset)
+        plans = checklist_sync_all(cause=f"due dates recomputed after holiday schedule change ({years})")
+        moved = sum(len(p.redated) for p in plans)
+        self.message_user(
+            request,
+            f"{moved} due date(s) moved across {len(plans)} organization(s); see each item's history.",
+            messages.SUCCESS,
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ class LoadResult:
     version: CatalogVersion | None
     unchanged: bool
     changes: dict[str, Any] = field(default_factory=dict)
+    then: Any = None
 
 
 @dataclass
@@ -36,7 +38,16 @@ class _Changes:
         return out
 
 
-def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False) -> LoadResult:
+def _fact_values(vocab, fact: dict) -> list[dict]:
+    """Allowed values as published: a fact whose values are the roles lists every role."""
+    if fact.get("values_from") == "roles":
+        return [{"key": k, "name_zh": r["name_zh"], "name_en": r["name_en"]} for k, r in vocab.roles.items()]
+    return fact.get("values", [])
+
+
+def catalog_load(
+    *, root: Path = CATALOG_DIR, dry_run: bool = False, then: Callable[[], Any] | None = None
+) -> LoadResult:
     """Load the catalogue files under ``root`` into the database.
 
     1. Read and check every file (raises ``CatalogInvalid`` listing every problem; nothing is
@@ -47,6 +58,9 @@ def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False) -> LoadResu
        the files, touching only rows whose values differ, and record a ``CatalogVersion`` with
        the counts and the keys of obligations added, changed and retired.
     With ``dry_run`` the transaction is rolled back and the changes are only reported.
+    ``then`` runs inside the transaction once the new catalogue is in place (checklists are
+    re-synchronized there, so catalogue and checklists change together or not at all); its
+    result is returned as ``LoadResult.then``.
     """
     latest = CatalogVersion.objects.order_by("-loaded_at", "-id").first()
     if latest and latest.content_hash == catalog_hash(root):
@@ -61,12 +75,13 @@ def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False) -> LoadResu
             obligations=catalog.obligation_count,
             changes=changes.as_dict(),
         )
+        after = then() if then else None
         if dry_run:
             transaction.set_rollback(True)
     if not dry_run:
         counts = {k: v for k, v in version.changes.items() if k != "obligation_keys"}
         logger.info("catalogue loaded: version %s, changes %s", catalog.content_hash[:12], counts)
-    return LoadResult(version=None if dry_run else version, unchanged=False, changes=version.changes)
+    return LoadResult(version=None if dry_run else version, unchanged=False, changes=version.changes, then=after)
 
 
 @dataclass
@@ -155,7 +170,7 @@ def _apply(catalog: Catalog) -> _Changes:
             {
                 "key": k,
                 "type": f["type"],
-                "values": f.get("values", []),
+                "values": _fact_values(vocab, f),
                 "unit": f.get("unit", ""),
                 "question_zh": f.get("question_zh", ""),
                 "question_en": f.get("question_en", ""),

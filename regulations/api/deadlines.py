@@ -8,6 +8,8 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from config.api import StrictFieldsMixin
+
 from ..deadlines import Direction, Unit, compute
 from ..selectors import work_calendar
 
@@ -16,16 +18,22 @@ MIN_DATE, MAX_DATE = dt.date(1950, 1, 1), dt.date(2200, 12, 31)
 MAX_AMOUNT = {Unit.CALENDAR_DAYS: 36500, Unit.WORKING_DAYS: 25000, Unit.MONTHS: 1200, Unit.YEARS: 100}
 
 
-class DeadlineRequestSerializer(serializers.Serializer):
+def within_bounds(value: dt.date) -> dt.date:
+    """Dates the service accepts anywhere: far enough for any legal period, near enough that
+    date arithmetic cannot overflow."""
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise serializers.ValidationError(f"Must be between {MIN_DATE} and {MAX_DATE}.")
+    return value
+
+
+class DeadlineRequestSerializer(StrictFieldsMixin, serializers.Serializer):
     start = serializers.DateField(help_text="The day the period runs from (not counted).")
     amount = serializers.IntegerField(min_value=0)
     unit = serializers.ChoiceField(choices=[u.value for u in Unit])
     direction = serializers.ChoiceField(choices=[d.value for d in Direction], default=Direction.AFTER.value)
 
     def validate_start(self, value):
-        if not MIN_DATE <= value <= MAX_DATE:
-            raise serializers.ValidationError(f"Must be between {MIN_DATE} and {MAX_DATE}.")
-        return value
+        return within_bounds(value)
 
     def validate(self, attrs):
         limit = MAX_AMOUNT[Unit(attrs["unit"])]

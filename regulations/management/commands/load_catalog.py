@@ -1,18 +1,31 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from obligations.checklist import checklist_sync_all
 from regulations.catalog.validation import CatalogInvalid
 from regulations.services import catalog_load
 
 
 class Command(BaseCommand):
-    help = "Check and load the bundled regulation catalogue (atomic; unchanged files change nothing)."
+    help = (
+        "Check and load the bundled regulation catalogue and re-synchronize every checklist, in one "
+        "transaction (unchanged files change nothing)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Check and report the changes, write nothing.")
+        parser.add_argument(
+            "--plan",
+            action="store_true",
+            help="Write nothing; show per organization which checklist items would be added, superseded or re-dated.",
+        )
 
-    def handle(self, *args, dry_run, **options):
+    def handle(self, *args, dry_run, plan, **options):
+        dry_run = dry_run or plan
         try:
-            result = catalog_load(dry_run=dry_run)
+            result = catalog_load(
+                dry_run=dry_run,
+                then=lambda: checklist_sync_all(cause="catalogue update", dry_run=dry_run),
+            )
         except CatalogInvalid as exc:
             for error in exc.errors:
                 self.stderr.write(str(error))
@@ -28,3 +41,14 @@ class Command(BaseCommand):
         for what, keys in result.changes.get("obligation_keys", {}).items():
             if keys and (dry_run or what != "created"):
                 self.stdout.write(f"  obligations {what}: {', '.join(keys)}")
+        verb = "would change" if dry_run else "changed"
+        for checklist_plan in result.then or []:
+            summary = checklist_plan.summary()
+            counts = ", ".join(
+                f"{k} {summary[k]}" for k in ("added", "superseded", "redated", "restored", "reclassified")
+            )
+            self.stdout.write(f"  checklist of {checklist_plan.organization} {verb}: {counts}")
+            if plan:
+                for what, entries in checklist_plan.details().items():
+                    for entry in entries:
+                        self.stdout.write(f"    {what}: {entry}")

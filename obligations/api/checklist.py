@@ -1,0 +1,491 @@
+"""The checklist API: items, their history, comments and evidence, the CSV export and the
+re-sync. Item updates are conditional: send the item's ETag as If-Match."""
+
+import csv
+import io
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from config.api import StrictFieldsMixin, StrictFilterBackend, language
+
+from .. import checklist
+from ..errors import ServiceError
+from ..evidence import UploadRejected, check_upload
+from ..models import ChecklistItem, Evidence, ItemHistory, Membership
+from .base import OrganizationViewSet, scoped
+
+# --- Serializers ---------------------------------------------------------------------------
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username"]
+        read_only_fields = fields
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    obligation = serializers.SerializerMethodField(help_text="instrument-code:obligation-key")
+    instrument = serializers.CharField(source="obligation.instrument.code")
+    instrument_title = serializers.SerializerMethodField()
+    provision = serializers.CharField(source="obligation.provision.label")
+    kind = serializers.CharField(source="obligation.kind")
+    modality = serializers.CharField(source="obligation.modality")
+    phase = serializers.CharField(source="obligation.phase.key")
+    roles = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
+    assignee = PersonSerializer(read_only=True, allow_null=True)
+    completed_by = PersonSerializer(read_only=True, allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    due_estimated = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChecklistItem
+        fields = [
+            "id",
+            "obligation",
+            "instrument",
+            "instrument_title",
+            "provision",
+            "kind",
+            "modality",
+            "phase",
+            "roles",
+            "summary",
+            "occurrence",
+            "event",
+            "applicability",
+            "waiting_for",
+            "status",
+            "assignee",
+            "due_date",
+            "opens",
+            "due_estimated",
+            "overdue",
+            "completed_by",
+            "completed_at",
+            "superseded_at",
+            "superseded_reason",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _lang(self) -> str:
+        return self.context.get("lang", "en")
+
+    def get_obligation(self, item) -> str:
+        return f"{item.obligation.instrument.code}:{item.obligation.key}"
+
+    def get_instrument_title(self, item) -> str:
+        instrument = item.obligation.instrument
+        return instrument.title_zh if self._lang() == "zh" else instrument.title_en
+
+    def get_roles(self, item) -> list[str]:
+        return sorted(role.key for role in item.obligation.roles.all())
+
+    def get_summary(self, item) -> str:
+        return item.obligation.quote_zh if self._lang() == "zh" else item.obligation.summary_en
+
+    def get_overdue(self, item) -> bool:
+        return bool(
+            item.due_date
+            and item.superseded_at is None
+            and item.status in checklist.OPEN_STATUSES
+            and item.due_date < self.context["today"]
+        )
+
+    def get_due_estimated(self, item) -> bool:
+        return bool(item.due_basis.get("estimated"))
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    uploaded_by = PersonSerializer(read_only=True, allow_null=True)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "note",
+            "url",
+            "filename",
+            "content_type",
+            "size",
+            "sha256",
+            "evidence_date",
+            "uploaded_by",
+            "uploaded_at",
+            "download",
+        ]
+        read_only_fields = fields
+
+    def get_download(self, evidence) -> str | None:
+        if not evidence.file:
+            return None
+        return f"/api/v1/organizations/{evidence.item.organization_id}/evidence/{evidence.pk}/download/"
+
+
+class ChecklistItemDetailSerializer(ChecklistItemSerializer):
+    quote_zh = serializers.CharField(source="obligation.quote_zh")
+    provision_text = serializers.CharField(source="obligation.provision.text")
+    interpretation = serializers.CharField(source="obligation.interpretation")
+    evidence = EvidenceSerializer(many=True)
+
+    class Meta(ChecklistItemSerializer.Meta):
+        fields = [
+            *ChecklistItemSerializer.Meta.fields,
+            "quote_zh",
+            "provision_text",
+            "interpretation",
+            "reasons",
+            "due_basis",
+            "justification",
+            "evidence",
+        ]
+        read_only_fields = fields
+
+
+class ChecklistItemUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    status = serializers.ChoiceField(choices=ChecklistItem.Status.choices, required=False)
+    assignee = serializers.IntegerField(allow_null=True, required=False, help_text="A member's user id, or null.")
+    justification = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, help_text="Kept in the history.")
+
+    def validate_assignee(self, value):
+        if value is None:
+            return None
+        membership = Membership.objects.filter(organization=self.context["organization"], user_id=value).first()
+        if membership is None:
+            raise serializers.ValidationError("Not a member of this organization.")
+        return membership.user
+
+
+class HistorySerializer(serializers.ModelSerializer):
+    actor = PersonSerializer(read_only=True, allow_null=True, help_text="null for changes made by the system (sync).")
+
+    class Meta:
+        model = ItemHistory
+        fields = ["id", "at", "actor", "action", "changes", "note"]
+        read_only_fields = fields
+
+
+class CommentSerializer(StrictFieldsMixin, serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class EvidenceCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    evidence_date = serializers.DateField(help_text="The date the evidence shows, not the upload date.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    url = serializers.URLField(required=False, allow_blank=True, max_length=1000)
+    file = serializers.FileField(required=False, allow_empty_file=False)
+
+    def validate_file(self, upload):
+        try:
+            return check_upload(upload)
+        except UploadRejected as error:
+            raise serializers.ValidationError(str(error)) from None
+
+    def validate(self, attrs):
+        if not (attrs.get("note") or attrs.get("url") or attrs.get("file")):
+            raise serializers.ValidationError({"note": ["Give a note, a link or a file."]})
+        return attrs
+
+
+# --- Filters -------------------------------------------------------------------------------
+
+
+class ChecklistFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ChecklistItem.Status.choices)
+    applicability = django_filters.ChoiceFilter(choices=ChecklistItem.Applicability.choices)
+    phase = django_filters.CharFilter(field_name="obligation__phase__key")
+    instrument = django_filters.CharFilter(field_name="obligation__instrument__code")
+    role = django_filters.CharFilter(method="filter_role")
+    kind = django_filters.CharFilter(field_name="obligation__kind")
+    assignee = django_filters.CharFilter(method="filter_assignee", help_text="A user id, 'me' or 'none'.")
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    superseded = django_filters.BooleanFilter(
+        method="filter_superseded", help_text="Superseded items are hidden unless this is true."
+    )
+
+    class Meta:
+        model = ChecklistItem
+        fields: list[str] = []
+
+    def filter_role(self, queryset, name, value):
+        return queryset.filter(obligation__roles__key=value).distinct()
+
+    def filter_assignee(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assignee=self.request.user)
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if not value.isdigit():
+            raise ValidationError({"assignee": ["A user id, 'me' or 'none'."]})
+        return queryset.filter(assignee_id=int(value))
+
+    def filter_overdue(self, queryset, name, value):
+        late = Q(due_date__lt=self.request.parser_context["view"].today, status__in=checklist.OPEN_STATUSES)
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_superseded(self, queryset, name, value):
+        return queryset.filter(superseded_at__isnull=not value)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if "superseded" not in self.data:
+            queryset = queryset.filter(superseded_at__isnull=True)
+        return queryset
+
+
+# --- Views ---------------------------------------------------------------------------------
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The item changed since you read it; fetch it again and reapply your change."
+    default_code = "precondition_failed"
+
+
+class PreconditionRequired(APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = "Send the item's ETag in an If-Match header, so that no change is lost."
+    default_code = "precondition_required"
+
+
+def etag(item: ChecklistItem) -> str:
+    return f'"{item.pk}-{item.version}"'
+
+
+def _expected_version(request, item: ChecklistItem) -> int:
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        raise PreconditionRequired
+    if header.removeprefix("W/") != etag(item):
+        raise PreconditionFailed
+    return item.version
+
+
+class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationViewSet):
+    """The organization's checklist. Items come from the obligations that apply (and those
+    that need review, waiting for answers); nothing here creates or deletes them."""
+
+    filterset_class = ChecklistFilter
+    filter_backends = [StrictFilterBackend, OrderingFilter]
+    ordering_fields = ["due_date", "status", "updated_at", "id"]
+    ordering = ["due_date", "id"]
+    http_method_names = ["get", "patch", "post", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.today = checklist.organization_today(self.organization)
+
+    def get_queryset(self):
+        queryset = ChecklistItem.objects.select_related(
+            "obligation__instrument", "obligation__provision", "obligation__phase", "assignee", "completed_by"
+        ).prefetch_related("obligation__roles")
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("evidence__uploaded_by")
+        return scoped(self, queryset)
+
+    def get_serializer_class(self):
+        return (
+            ChecklistItemDetailSerializer if self.action in ("retrieve", "partial_update") else ChecklistItemSerializer
+        )
+
+    def get_serializer_context(self):
+        return {
+            **super().get_serializer_context(),
+            "lang": language(self.request),
+            "today": getattr(self, "today", None),
+        }
+
+    def retrieve(self, request, *args, **kwargs):
+        item = self.get_object()
+        return Response(self.get_serializer(item).data, headers={"ETag": etag(item)})
+
+    @extend_schema(
+        request=ChecklistItemUpdateSerializer,
+        responses={200: ChecklistItemDetailSerializer, 412: OpenApiResponse(description="Stale If-Match.")},
+        parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        item = self.get_object()
+        expected = _expected_version(request, item)
+        payload = ChecklistItemUpdateSerializer(data=request.data, context={"organization": self.organization})
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        try:
+            item = checklist.item_update(
+                item,
+                actor=request.user,
+                expected_version=expected,
+                status=data.get("status"),
+                assignee=data.get("assignee", checklist.UNCHANGED),
+                justification=data.get("justification"),
+                note=data.get("note", ""),
+            )
+        except checklist.StaleVersion:
+            raise PreconditionFailed from None
+        except ServiceError as error:
+            raise ValidationError({error.field: [error.message]}) from error
+        item = self.get_queryset().get(pk=item.pk)
+        return Response(self.get_serializer(item).data, headers={"ETag": etag(item)})
+
+    @extend_schema(responses=HistorySerializer(many=True), filters=False)
+    @action(detail=True, filterset_class=None, filter_backends=[], pagination_class=None)
+    def history(self, request, organization_id, pk):
+        item = self.get_object()
+        return Response(HistorySerializer(item.history.select_related("actor"), many=True).data)
+
+    @extend_schema(request=CommentSerializer, responses={201: HistorySerializer}, filters=False)
+    @action(detail=True, methods=["post"], filterset_class=None, filter_backends=[])
+    def comments(self, request, organization_id, pk):
+        item = self.get_object()
+        payload = CommentSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        entry = checklist.item_comment(item, actor=request.user, text=payload.validated_data["text"])
+        return Response(HistorySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"],
+        responses=EvidenceSerializer(many=True),
+        filters=False,
+        request=None,
+        operation_id="evidence_list",
+    )
+    @extend_schema(methods=["POST"], request=EvidenceCreateSerializer, responses={201: EvidenceSerializer})
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filterset_class=None,
+        filter_backends=[],
+        pagination_class=None,
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
+    def evidence(self, request, organization_id, pk):
+        item = self.get_object()
+        if request.method == "GET":
+            return Response(EvidenceSerializer(item.evidence.select_related("uploaded_by", "item"), many=True).data)
+        payload = EvidenceCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        evidence = checklist.evidence_add(
+            item,
+            actor=request.user,
+            evidence_date=data["evidence_date"],
+            note=data.get("note", ""),
+            url=data.get("url", ""),
+            upload=data.get("file"),
+        )
+        return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=False, pagination_class=None)
+    def export(self, request, organization_id):
+        """The checklist as CSV for auditors (UTF-8 with BOM, so spreadsheet programs read
+        the Chinese text); the list's filters apply."""
+        items = self.filter_queryset(self.get_queryset()).annotate(evidence_count=Count("evidence"))
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "id",
+                "instrument",
+                "provision",
+                "obligation",
+                "occurrence",
+                "summary_en",
+                "quote_zh",
+                "phase",
+                "kind",
+                "applicability",
+                "status",
+                "due_date",
+                "assignee",
+                "completed_by",
+                "completed_at",
+                "justification",
+                "evidence",
+                "superseded_reason",
+            ]
+        )
+        for item in items:
+            o = item.obligation
+            writer.writerow(
+                [
+                    item.pk,
+                    o.instrument.code,
+                    o.provision.label,
+                    f"{o.instrument.code}:{o.key}",
+                    item.occurrence,
+                    o.summary_en,
+                    o.quote_zh,
+                    o.phase.key,
+                    o.kind,
+                    item.applicability,
+                    item.status,
+                    item.due_date.isoformat() if item.due_date else "",
+                    item.assignee.username if item.assignee else "",
+                    item.completed_by.username if item.completed_by else "",
+                    item.completed_at.isoformat() if item.completed_at else "",
+                    item.justification,
+                    item.evidence_count,
+                    item.superseded_reason,
+                ]
+            )
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="checklist-{self.organization.slug}.csv"'
+        return response
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT}, filters=False)
+    @action(detail=False, methods=["post"], filterset_class=None, filter_backends=[], pagination_class=None)
+    def sync(self, request, organization_id):
+        """Re-synchronize now (it also happens on every profile and event change)."""
+        plan = checklist.checklist_sync(self.organization, cause=f"requested by {request.user.username}")
+        return Response(plan.summary())
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, filters=False)
+    @action(detail=False, filterset_class=None, filter_backends=[], pagination_class=None)
+    def plan(self, request, organization_id):
+        """What a sync would change, without changing anything."""
+        plan = checklist.checklist_plan(self.organization)
+        return Response({**plan.summary(), **plan.details()})
+
+
+class EvidenceViewSet(mixins.RetrieveModelMixin, OrganizationViewSet):
+    """Evidence of this organization's items; files are downloaded by members only."""
+
+    serializer_class = EvidenceSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Evidence.objects.none()
+        return Evidence.objects.filter(item__organization=self.organization).select_related("uploaded_by", "item")
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True)
+    def download(self, request, organization_id, pk):
+        evidence = get_object_or_404(self.get_queryset(), pk=pk, file__gt="")
+        response = FileResponse(
+            evidence.file.open("rb"), as_attachment=True, filename=evidence.filename, content_type=evidence.content_type
+        )
+        # Never let a browser render an uploaded file inline as HTML.
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response

@@ -1,0 +1,170 @@
+import zoneinfo
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from config.api import StrictFieldsMixin
+from regulations.api.deadlines import within_bounds
+from regulations.applicability import validate_answers
+from regulations.models import EventType
+
+from ..models import (
+    ApiToken,
+    CalendarFeed,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationEvent,
+    ProfileVersion,
+)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email"]
+        read_only_fields = fields
+
+
+class OrganizationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="Your role in this organization.")
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "timezone", "created_at", "role"]
+        read_only_fields = ["id", "created_at", "role"]
+
+    def get_role(self, organization) -> str:
+        return getattr(organization, "my_role", "")
+
+    def validate_timezone(self, value):
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise serializers.ValidationError(f"'{value}' is not an IANA time zone, e.g. Asia/Shanghai.") from None
+        return value
+
+
+class MembershipSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "created_at"]
+        read_only_fields = ["id", "user", "created_at"]
+
+
+class InvitationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None)
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at", "status"]
+        read_only_fields = ["id", "invited_by", "created_at", "expires_at", "accepted_at", "status"]
+
+    def get_status(self, invitation) -> str:
+        if invitation.accepted_at:
+            return "accepted"
+        if invitation.revoked_at:
+            return "revoked"
+        return "pending"
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    token = serializers.CharField(read_only=True, help_text="Shown once; also sent to the email address.")
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "token"]
+
+
+class InvitationAcceptSerializer(StrictFieldsMixin, serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+
+
+class ApiTokenSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(
+        read_only=True, help_text="Shown once: store it now. Send as 'Authorization: Bearer'."
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="number", read_only=True)
+    changed_by = serializers.CharField(source="changed_by.username", read_only=True, default=None)
+    unanswered = serializers.SerializerMethodField(help_text="Facts with no answer yet: unknown, not false.")
+
+    class Meta:
+        model = ProfileVersion
+        fields = ["version", "answers", "changes", "changed_by", "created_at", "unanswered"]
+        read_only_fields = fields
+
+    def get_unanswered(self, version) -> list[str]:
+        return [key for key in self.context["book"].facts if key not in version.answers]
+
+
+class ProfileUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    answers = serializers.DictField(help_text="Answers keyed by fact (see /api/v1/facts/); null makes a fact unknown.")
+
+    def validate_answers(self, value):
+        clean, errors = validate_answers(self.context["book"], value)
+        if errors:
+            raise serializers.ValidationError(errors)
+        self.unset = [key for key, answer in value.items() if answer is None]
+        return clean
+
+
+class OrganizationEventSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    type = serializers.SlugRelatedField(slug_field="key", queryset=EventType.objects.all())
+    reported_by = serializers.CharField(source="reported_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = OrganizationEvent
+        fields = ["id", "type", "date", "subject", "note", "reported_by", "created_at"]
+        read_only_fields = ["id", "reported_by", "created_at"]
+
+    def validate_date(self, value):
+        return within_bounds(value)
+
+
+class QuestionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["fact", "event"])
+    key = serializers.CharField()
+    question = serializers.CharField()
+    type = serializers.CharField(help_text="The fact's type, or event_date for an event to report.")
+    values = serializers.ListField(child=serializers.DictField(), help_text="Allowed values, for set and enum facts.")
+    decides = serializers.IntegerField(help_text="How many needs-review obligations the answer would settle.")
+    obligations = serializers.ListField(child=serializers.CharField())
+
+
+class QuestionsSerializer(serializers.Serializer):
+    profile_version = serializers.IntegerField()
+    questions = QuestionSerializer(many=True)
+
+
+class CalendarFeedSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    mine_only = serializers.BooleanField(
+        write_only=True, default=False, help_text="Only the items assigned to you, instead of the whole checklist."
+    )
+    member = serializers.CharField(source="member.username", read_only=True, default=None)
+
+    class Meta:
+        model = CalendarFeed
+        fields = ["id", "name", "mine_only", "member", "prefix", "created_at", "revoked_at"]
+        read_only_fields = ["id", "member", "prefix", "created_at", "revoked_at"]
+
+
+class CalendarFeedCreatedSerializer(CalendarFeedSerializer):
+    url = serializers.CharField(read_only=True, help_text="The secret feed URL; shown once.")
+
+    class Meta(CalendarFeedSerializer.Meta):
+        fields = [*CalendarFeedSerializer.Meta.fields, "url"]

@@ -1,0 +1,34 @@
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from . import applicability, checklist, views
+
+router = SimpleRouter()
+router.register("organizations", views.OrganizationsViewSet, basename="organization")
+router.register("tokens", views.ApiTokenViewSet, basename="token")
+
+# Everything under organizations/<id>/ goes through OrganizationScopedMixin.
+scoped = SimpleRouter()
+scoped.register("members", views.MemberViewSet, basename="member")
+scoped.register("invitations", views.InvitationViewSet, basename="invitation")
+scoped.register("profile/versions", views.ProfileVersionViewSet, basename="profile-version")
+scoped.register("events", views.EventViewSet, basename="organization-event")
+scoped.register("checklist", checklist.ChecklistViewSet, basename="checklist-item")
+scoped.register("evidence", checklist.EvidenceViewSet, basename="evidence")
+scoped.register("calendar-feeds", views.CalendarFeedViewSet, basename="calendar-feed-config")
+
+organization_urls = [
+    path("", views.OrganizationDetailView.as_view(), name="organization-detail"),
+    path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("applicability/", views.OrganizationApplicabilityView.as_view(), name="organization-applicability"),
+    path("questions/", views.QuestionsView.as_view(), name="questions"),
+    *scoped.urls,
+]
+
+urlpatterns = [
+    path("me/", views.me, name="me"),
+    path("applicability/", applicability.applicability_preview, name="applicability"),
+    path("invitations/accept/", views.invitation_accept, name="invitation-accept"),
+    path("organizations/<int:organization_id>/", include(organization_urls)),
+    *router.urls,
+]

@@ -1,0 +1,348 @@
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from config.api import language
+from regulations import selectors as catalog
+from regulations.applicability import Outcome, decisive_questions, evaluate
+from regulations.models import EventType, Fact
+
+from .. import calendar, selectors, services
+from ..errors import ServiceError
+from ..models import ApiToken, CalendarFeed, Invitation, Membership, Organization, OrganizationEvent, ProfileVersion
+from . import applicability, serializers
+from .base import ADMINS, OrganizationAPIView, OrganizationViewSet, scoped
+
+
+def _service_call(function, *args, **kwargs):
+    """Domain refusals become 400s naming the field."""
+    try:
+        return function(*args, **kwargs)
+    except ServiceError as error:
+        raise ValidationError({error.field: [error.message]}) from error
+
+
+class OrganizationsViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """The organizations you belong to; creating one makes you its admin."""
+
+    serializer_class = serializers.OrganizationSerializer
+
+    def get_queryset(self):
+        return Organization.objects.filter(memberships__user=self.request.user.pk).annotate(
+            my_role=F("memberships__role")
+        )
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.organization_create(
+            user=self.request.user,
+            name=data["name"],
+            slug=data["slug"],
+            timezone_name=data.get("timezone", "Asia/Shanghai"),
+        )
+        serializer.instance.my_role = Membership.Role.ADMIN
+
+
+class OrganizationDetailView(OrganizationAPIView):
+    """One organization; admins may rename it or change its time zone."""
+
+    write_roles = ADMINS
+
+    def _data(self):
+        self.organization.my_role = self.membership.role
+        return serializers.OrganizationSerializer(self.organization).data
+
+    @extend_schema(responses=serializers.OrganizationSerializer)
+    def get(self, request, organization_id):
+        return Response(self._data())
+
+    @extend_schema(request=serializers.OrganizationSerializer, responses=serializers.OrganizationSerializer)
+    def patch(self, request, organization_id):
+        serializer = serializers.OrganizationSerializer(self.organization, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(self._data())
+
+
+class MemberViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    OrganizationViewSet,
+):
+    """Members and their roles; admins change roles and remove members."""
+
+    serializer_class = serializers.MembershipSerializer
+    write_roles = ADMINS
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return scoped(self, Membership.objects.select_related("user").order_by("created_at", "id"))
+
+    def perform_update(self, serializer):
+        _service_call(services.membership_change_role, serializer.instance, serializer.validated_data["role"])
+
+    def perform_destroy(self, instance):
+        _service_call(services.membership_remove, instance)
+
+
+class InvitationViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    OrganizationViewSet,
+):
+    """Admins invite people by email; the token is shown once and mailed. Deleting revokes."""
+
+    serializer_class = serializers.InvitationSerializer
+    write_roles = read_roles = ADMINS
+
+    def get_queryset(self):
+        return scoped(self, Invitation.objects.select_related("invited_by"))
+
+    @extend_schema(responses={201: serializers.InvitationCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            invitation, secret = services.invitation_create(
+                organization=self.organization, invited_by=request.user, **serializer.validated_data
+            )
+        invitation.token = secret
+        return Response(serializers.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.invitation_revoke(instance)
+
+
+@extend_schema(request=serializers.InvitationAcceptSerializer, responses={201: serializers.MembershipSerializer})
+@api_view(["POST"])
+def invitation_accept(request):
+    payload = serializers.InvitationAcceptSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    membership = _service_call(services.invitation_accept, secret=payload.validated_data["token"], user=request.user)
+    data = serializers.MembershipSerializer(membership).data
+    return Response({**data, "organization": membership.organization_id}, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your personal API tokens. The secret is shown once, at creation; deleting revokes."""
+
+    serializer_class = serializers.ApiTokenSerializer
+
+    def get_queryset(self):
+        return ApiToken.objects.filter(user=self.request.user.pk)
+
+    @extend_schema(responses={201: serializers.ApiTokenCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, secret = services.token_create(user=request.user, name=serializer.validated_data["name"])
+        token.token = secret
+        return Response(serializers.ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.token_revoke(instance)
+
+
+class ProfileView(OrganizationAPIView):
+    """The organization's answers to the fact vocabulary. PATCH merges (null makes a fact
+    unknown), PUT replaces; each change that changes something is a new version."""
+
+    def _data(self, version, status_code=200):
+        context = {"book": catalog.rulebook()}
+        return Response(serializers.ProfileSerializer(version, context=context).data, status=status_code)
+
+    @extend_schema(responses=serializers.ProfileSerializer)
+    def get(self, request, organization_id):
+        return self._data(selectors.profile_current(self.organization))
+
+    def _update(self, request, replace: bool):
+        payload = serializers.ProfileUpdateSerializer(data=request.data, context={"book": catalog.rulebook()})
+        payload.is_valid(raise_exception=True)
+        version = services.profile_update(
+            organization=self.organization,
+            answers=payload.validated_data["answers"],
+            unset=payload.unset,
+            replace=replace,
+            changed_by=request.user,
+        )
+        return self._data(version)
+
+    @extend_schema(request=serializers.ProfileUpdateSerializer, responses=serializers.ProfileSerializer)
+    def patch(self, request, organization_id):
+        return self._update(request, replace=False)
+
+    @extend_schema(request=serializers.ProfileUpdateSerializer, responses=serializers.ProfileSerializer)
+    def put(self, request, organization_id):
+        return self._update(request, replace=True)
+
+
+class ProfileVersionViewSet(mixins.ListModelMixin, OrganizationViewSet):
+    """Every version of the profile, newest first: who changed which answers, when."""
+
+    serializer_class = serializers.ProfileSerializer
+
+    def get_queryset(self):
+        return scoped(self, ProfileVersion.objects.select_related("changed_by").order_by("-number"))
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "book": catalog.rulebook()}
+
+
+class EventViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    OrganizationViewSet,
+):
+    """Dated events the organization reports; they start the deadlines that run from them."""
+
+    serializer_class = serializers.OrganizationEventSerializer
+    filterset_fields = ["type"]
+
+    def get_queryset(self):
+        return scoped(self, OrganizationEvent.objects.select_related("reported_by"))
+
+    def perform_create(self, serializer):
+        serializer.instance = services.event_report(
+            organization=self.organization, reported_by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.event_delete(instance)
+
+
+def _organization_result(view, request):
+    options = applicability.ApplicabilityOptionsSerializer(data=request.query_params)
+    options.is_valid(raise_exception=True)
+    profile = selectors.profile_current(view.organization)
+    return profile, selectors.organization_event_dates(view.organization), options.validated_data
+
+
+class OrganizationApplicabilityView(OrganizationAPIView):
+    """The stored profile and events, evaluated against the whole catalogue."""
+
+    @extend_schema(
+        parameters=[applicability.ApplicabilityOptionsSerializer],
+        responses=applicability.ApplicabilityResponseSerializer,
+    )
+    def get(self, request, organization_id):
+        profile, events, options = _organization_result(self, request)
+        data = applicability.run(request, answers=profile.answers, events=events, options=options)
+        return Response({**data, "profile_version": profile.number})
+
+
+class QuestionsView(OrganizationAPIView):
+    """Unanswered facts and unreported event dates that would change the result, most
+    decisive first: how many needs-review obligations each would settle."""
+
+    @extend_schema(parameters=[applicability.ApplicabilityOptionsSerializer], responses=serializers.QuestionsSerializer)
+    def get(self, request, organization_id):
+        profile, events, options = _organization_result(self, request)
+        book = catalog.rulebook()
+        result = evaluate(book, profile.answers, events, as_of=options.get("as_of") or timezone.localdate())
+        facts = {f.key: f for f in Fact.objects.all()}
+        event_types = {e.key: e for e in EventType.objects.all()}
+        lang = language(request)
+        waiting: dict = {}
+        for evaluation in result.group(Outcome.NEEDS_REVIEW):
+            for missing in evaluation.missing:
+                waiting.setdefault(missing, []).append(evaluation.rule.ref)
+        questions = []
+        for missing, count in decisive_questions(result):
+            if missing.kind == "fact":
+                fact = facts[missing.key]
+                entry = {
+                    "question": fact.question_zh if lang == "zh" else fact.question_en,
+                    "type": fact.type,
+                    "values": fact.values,
+                }
+            else:
+                event = event_types[missing.key]
+                name = event.name_zh if lang == "zh" else event.name_en
+                entry = {"question": name, "type": "event_date", "values": []}
+            questions.append(
+                {"kind": missing.kind, "key": missing.key, **entry, "decides": count, "obligations": waiting[missing]}
+            )
+        return Response({"profile_version": profile.number, "questions": questions})
+
+
+@extend_schema(responses={200: serializers.UserSerializer})
+@api_view(["GET"])
+def me(request):
+    """Who you are and the organizations you belong to."""
+    memberships = Membership.objects.filter(user=request.user).select_related("organization")
+    return Response(
+        {
+            **serializers.UserSerializer(request.user).data,
+            "organizations": [
+                {"id": m.organization_id, "name": m.organization.name, "role": m.role} for m in memberships
+            ],
+        }
+    )
+
+
+class CalendarFeedViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    OrganizationViewSet,
+):
+    """Secret iCalendar feed URLs: the whole checklist, or your assigned items. Any member may
+    create feeds (viewers too: a feed only reads). Deleting revokes; you see your own feeds,
+    admins see all."""
+
+    serializer_class = serializers.CalendarFeedSerializer
+    write_roles = frozenset(Membership.Role)
+
+    def get_queryset(self):
+        feeds = scoped(self, CalendarFeed.objects.select_related("member"))
+        if getattr(self, "membership", None) and self.membership.role != Membership.Role.ADMIN:
+            feeds = feeds.filter(created_by=self.request.user)
+        return feeds
+
+    @extend_schema(responses={201: serializers.CalendarFeedCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        feed, secret = calendar.feed_create(
+            organization=self.organization,
+            created_by=request.user,
+            name=data["name"],
+            member=request.user if data["mine_only"] else None,
+        )
+        feed.url = request.build_absolute_uri(reverse("calendar-feed", args=[secret]))
+        return Response(serializers.CalendarFeedCreatedSerializer(feed).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        calendar.feed_revoke(instance)
+
+
+def calendar_feed(request, secret: str):
+    """GET /calendar/<secret>.ics: no sign-in, the secret is the credential."""
+    feed = calendar.feed_for_secret(secret)
+    if feed is None:
+        raise Http404("No such calendar feed, or it was revoked.")
+    body = calendar.render_feed(feed, base_url=request.build_absolute_uri("/").rstrip("/"), host=request.get_host())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -1,0 +1,84 @@
+"""iCalendar feeds of due dates, at secret URLs that calendar programs subscribe to.
+
+Each item is one all-day event with a stable UID, so a moved due date updates the event
+(SEQUENCE is the item's due_sequence) and a superseded item is sent as CANCELLED rather than
+silently vanishing from subscribers' calendars."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from .models import CalendarFeed, ChecklistItem, Organization
+from .services import digest, new_secret
+
+FEED_PREFIX = "cal_"
+
+
+def feed_create(*, organization: Organization, created_by, name: str, member=None) -> tuple[CalendarFeed, str]:
+    secret, feed_digest = new_secret(FEED_PREFIX)
+    feed = CalendarFeed.objects.create(
+        organization=organization,
+        member=member,
+        name=name,
+        prefix=secret[:12],
+        digest=feed_digest,
+        created_by=created_by,
+    )
+    return feed, secret
+
+
+@transaction.atomic
+def feed_revoke(feed: CalendarFeed) -> None:
+    if feed.revoked_at is None:
+        feed.revoked_at = timezone.now()
+        feed.save(update_fields=["revoked_at"])
+
+
+def feed_for_secret(secret: str) -> CalendarFeed | None:
+    return (
+        CalendarFeed.objects.select_related("organization")
+        .filter(digest=digest(secret), revoked_at__isnull=True)
+        .first()
+    )
+
+
+def feed_items(feed: CalendarFeed):
+    items = ChecklistItem.objects.filter(organization=feed.organization, due_date__isnull=False).select_related(
+        "obligation__instrument", "obligation__provision"
+    )
+    if feed.member_id:
+        items = items.filter(assignee_id=feed.member_id)
+    return items.order_by("due_date", "id")
+
+
+def render_feed(feed: CalendarFeed, *, base_url: str, host: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Compliance obligation tracker//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"{feed.organization.name}: {feed.name}")
+    calendar.add("x-wr-timezone", feed.organization.timezone)
+    stamp = timezone.now()
+    for item in feed_items(feed):
+        obligation = item.obligation
+        event = Event()
+        event.add("uid", f"checklist-item-{item.pk}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", item.due_date)
+        event.add("dtend", item.due_date + dt.timedelta(days=1))
+        event.add("sequence", item.due_sequence)
+        event.add("last-modified", item.updated_at)
+        done = "✓ " if item.status == ChecklistItem.Status.DONE else ""
+        event.add(
+            "summary", f"{done}{obligation.instrument.code} {obligation.provision.label}: {obligation.summary_en}"
+        )
+        event.add(
+            "description",
+            f"{obligation.quote_zh}\n\n{obligation.summary_en}\n\nStatus: {item.status}\n"
+            f"{base_url}/api/v1/organizations/{feed.organization_id}/checklist/{item.pk}/",
+        )
+        event.add("status", "CANCELLED" if item.superseded_at else "CONFIRMED")
+        event.add("transp", "TRANSPARENT")
+        calendar.add_component(event)
+    return calendar.to_ical()

@@ -1,0 +1,474 @@
+"""The checklist: generated from what applies, re-synchronized when the profile, the events,
+the catalogue or the holiday calendar change, without ever losing work.
+
+``checklist_plan`` works out what a sync would do; ``checklist_sync`` applies the plan in one
+transaction with a history entry for every change. The same plan serves ``load_catalog --plan``
+and the admin preview, so what is shown is what will happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from regulations import selectors
+from regulations.applicability import Evaluation, Outcome, Rule, evaluate
+from regulations.deadlines import DueDate, RuleOutcome, WorkCalendar, occurrences, rule_due
+
+from .errors import ServiceError
+from .models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent
+from .selectors import organization_event_dates, profile_current
+
+logger = logging.getLogger(__name__)
+
+# Recurring duties get items for periods due from a month ago to a year ahead; a daily job or
+# the next sync rolls the window forward. Older items stay as they are.
+LOOKBACK = dt.timedelta(days=31)
+HORIZON = dt.timedelta(days=366)
+EVENT_DEADLINES = {"after_event", "before_event", "qualitative"}
+OPEN_STATUSES = (ChecklistItem.Status.OPEN, ChecklistItem.Status.IN_PROGRESS)
+
+
+def organization_today(organization: Organization) -> dt.date:
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(organization.timezone)).date()
+
+
+@dataclass
+class Wanted:
+    """An item the current rules call for."""
+
+    obligation_id: int
+    occurrence: str
+    event_id: int | None
+    applicability: str
+    waiting_for: list[dict]
+    reasons: list[dict]
+    due: DueDate | None
+    basis: dict
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return self.obligation_id, self.occurrence
+
+
+@dataclass
+class Plan:
+    organization: Organization
+    as_of: dt.date
+    added: list[Wanted] = field(default_factory=list)
+    superseded: list[tuple[ChecklistItem, str]] = field(default_factory=list)
+    restored: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)
+    redated: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)
+    reclassified: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)
+    refreshed: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)  # reasons only, no history
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "organization": self.organization.pk,
+            "as_of": self.as_of.isoformat(),
+            "added": len(self.added),
+            "superseded": len(self.superseded),
+            "restored": len(self.restored),
+            "redated": len(self.redated),
+            "reclassified": len(self.reclassified),
+        }
+
+    def details(self) -> dict[str, list[dict]]:
+        """What would change, item by item, for people reviewing a catalogue update."""
+        return {
+            "added": [
+                {"obligation": w.obligation_id, "occurrence": w.occurrence, "due_date": _iso(w)} for w in self.added
+            ],
+            "superseded": [{"item": i.pk, "obligation": i.obligation_id, "reason": r} for i, r in self.superseded],
+            "redated": [
+                {"item": i.pk, "obligation": i.obligation_id, "from": _iso_date(i.due_date), "to": _iso(w)}
+                for i, w in self.redated
+            ],
+        }
+
+
+def _iso(wanted: Wanted) -> str | None:
+    return wanted.due.due_date.isoformat() if wanted.due else None
+
+
+def _iso_date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _reasons(evaluation: Evaluation) -> list[dict]:
+    return [
+        {"test": r.test, "result": r.result, "text_en": r.text("en"), "text_zh": r.text("zh"), "facts": dict(r.facts)}
+        for r in evaluation.reasons
+    ]
+
+
+def _basis(rule: Rule, outcome: RuleOutcome, start: dt.date | None = None) -> dict:
+    due = outcome.due
+    return {
+        "rule": dict(rule.deadline),
+        "start": start.isoformat() if start else None,
+        "explanation": list(due.explanation) if due else [],
+        "estimated": bool(due and due.estimated),
+        "pending": outcome.reason,
+    }
+
+
+def _wanted_for(
+    evaluation: Evaluation,
+    events: list[OrganizationEvent],
+    anchors: dict[int, dt.date],
+    as_of: dt.date,
+    calendar: WorkCalendar,
+) -> list[Wanted]:
+    rule = evaluation.rule
+    deadline = rule.deadline
+
+    def wanted(occurrence: str, outcome: RuleOutcome, event: OrganizationEvent | None = None, start=None):
+        return Wanted(
+            rule.id,
+            occurrence,
+            event.pk if event else None,
+            evaluation.outcome.value,
+            [{"kind": m.kind, "key": m.key} for m in evaluation.missing],
+            _reasons(evaluation),
+            outcome.due,
+            _basis(rule, outcome, start),
+        )
+
+    event_key = deadline.get("event") if deadline["kind"] in EVENT_DEADLINES else None
+    if event_key:
+        mine = [e for e in events if e.type_id == event_key]
+        if not mine:  # one item waiting for the event, so the duty is visible beforehand
+            return [wanted("", rule_due(deadline, as_of=as_of, calendar=calendar))]
+        return [
+            wanted(
+                f"event:{e.pk}",
+                rule_due(deadline, events={event_key: e.date}, as_of=as_of, calendar=calendar),
+                e,
+                e.date,
+            )
+            for e in mine
+        ]
+    if deadline["kind"] == "recurring":
+        if deadline["anchor"] == "schedule":
+            start = dt.date.fromisoformat(deadline["dtstart"]) if deadline.get("dtstart") else None
+            dates = occurrences(deadline, start=start, after=as_of - LOOKBACK, until=as_of + HORIZON)
+            explanation = f"Period of {deadline['rrule']}."
+            return [
+                wanted(d.isoformat(), RuleOutcome(DueDate(d, explanation=[explanation]), interpretation=""))
+                for d in dates
+            ]
+        anchor = anchors.get(rule.id)
+        if anchor is None:  # never done: due now, then every period after each completion
+            return [wanted("", RuleOutcome(None, "awaiting_first_completion"))]
+        outcome = rule_due(deadline, as_of=anchor + dt.timedelta(days=1), anchor_date=anchor, calendar=calendar)
+        if outcome.due is None:
+            return []
+        return [wanted(outcome.due.due_date.isoformat(), outcome, start=anchor)]
+    return [wanted("", rule_due(deadline, as_of=as_of, calendar=calendar))]
+
+
+def _anchors(organization: Organization, book) -> dict[int, dt.date]:
+    """Last completion or evidence date per obligation, for recurring rules anchored on them."""
+    by_completion = dict(
+        ChecklistItem.objects.filter(organization=organization, status=ChecklistItem.Status.DONE)
+        .values("obligation_id")
+        .annotate(last=Max("completed_at"))
+        .values_list("obligation_id", "last")
+    )
+    by_evidence = dict(
+        Evidence.objects.filter(item__organization=organization, item__status=ChecklistItem.Status.DONE)
+        .values("item__obligation_id")
+        .annotate(last=Max("evidence_date"))
+        .values_list("item__obligation_id", "last")
+    )
+    anchors = {}
+    tz = zoneinfo.ZoneInfo(organization.timezone)
+    for rule in book.rules:
+        if rule.deadline["kind"] != "recurring" or rule.deadline["anchor"] == "schedule":
+            continue
+        if rule.deadline["anchor"] == "evidence_date" and rule.id in by_evidence:
+            anchors[rule.id] = by_evidence[rule.id]
+        elif rule.id in by_completion:
+            anchors[rule.id] = by_completion[rule.id].astimezone(tz).date()
+    return anchors
+
+
+def checklist_plan(organization: Organization, *, as_of: dt.date | None = None) -> Plan:
+    as_of = as_of or organization_today(organization)
+    book = selectors.rulebook()
+    calendar = selectors.work_calendar()
+    events = list(OrganizationEvent.objects.filter(organization=organization).order_by("date", "id"))
+    result = evaluate(
+        book,
+        profile_current(organization).answers,
+        organization_event_dates(organization),
+        as_of=as_of,
+        calendar=calendar,
+    )
+    anchors = _anchors(organization, book)
+    wanted: dict[tuple[int, str], Wanted] = {}
+    verdicts: dict[int, Evaluation] = {}
+    for evaluation in result.evaluations:
+        if evaluation.preview:
+            continue
+        verdicts[evaluation.rule.id] = evaluation
+        if evaluation.outcome is not Outcome.DOES_NOT_APPLY:
+            for w in _wanted_for(evaluation, events, anchors, as_of, calendar):
+                wanted[w.key] = w
+
+    plan = Plan(organization, as_of)
+    existing = ChecklistItem.objects.filter(organization=organization).select_related("event")
+    seen = set()
+    for item in existing:
+        key = (item.obligation_id, item.occurrence)
+        seen.add(key)
+        w = wanted.get(key)
+        if w is None:
+            reason = _why_not_wanted(item, verdicts.get(item.obligation_id), as_of)
+            if reason and item.superseded_at is None:
+                plan.superseded.append((item, reason))
+            continue
+        if item.superseded_at is not None:
+            plan.restored.append((item, w))
+            continue
+        due = w.due
+        if (item.due_date, item.opens, item.due_basis.get("estimated", False)) != (
+            due.due_date if due else None,
+            due.opens if due else None,
+            w.basis["estimated"],
+        ):
+            plan.redated.append((item, w))
+        if (item.applicability, item.waiting_for) != (w.applicability, w.waiting_for):
+            plan.reclassified.append((item, w))
+        elif item.reasons != w.reasons or item.due_basis != w.basis:
+            plan.refreshed.append((item, w))
+    plan.added = [w for key, w in wanted.items() if key not in seen]
+    return plan
+
+
+def _why_not_wanted(item: ChecklistItem, verdict: Evaluation | None, as_of: dt.date) -> str:
+    """Why an existing item should be superseded, or "" to leave it alone."""
+    if verdict is None:
+        return "The obligation was removed from the catalogue."
+    if verdict.outcome is Outcome.DOES_NOT_APPLY:
+        failed = next((r for r in verdict.reasons if r.result is False), None)
+        return f"No longer applies: {failed.text('en') if failed else 'see the reasons.'}"
+    if item.occurrence.startswith("event:"):
+        return "" if item.event_id else "The event it ran from was deleted."
+    if item.occurrence == "":
+        if verdict.rule.deadline["kind"] in EVENT_DEADLINES:
+            return "The event was reported; the duty is tracked per event from now on."
+        return ""  # a first period, done, now followed by dated periods
+    # A recurring period: past or finished periods stay; an open one the schedule no longer
+    # produces (the catalogue changed the rule) is superseded.
+    if item.status in OPEN_STATUSES and item.due_date and item.due_date >= as_of - LOOKBACK:
+        return "The period is no longer part of the obligation's schedule."
+    return ""
+
+
+def _due_fields(w: Wanted) -> dict:
+    return {
+        "due_date": w.due.due_date if w.due else None,
+        "opens": w.due.opens if w.due else None,
+        "due_basis": w.basis,
+    }
+
+
+@transaction.atomic
+def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, cause: str = "") -> Plan:
+    """Bring the checklist in line with the current rules, profile, events and calendar.
+    ``cause`` goes into every history entry the sync writes (e.g. "profile v4")."""
+    Organization.objects.select_for_update().get(pk=organization.pk)  # one sync per organization at a time
+    plan = checklist_plan(organization, as_of=as_of)
+    note = f"Checklist sync: {cause}" if cause else "Checklist sync"
+    history: list[ItemHistory] = []
+
+    created = ChecklistItem.objects.bulk_create(
+        [
+            ChecklistItem(
+                organization=organization,
+                obligation_id=w.obligation_id,
+                occurrence=w.occurrence,
+                event_id=w.event_id,
+                applicability=w.applicability,
+                waiting_for=w.waiting_for,
+                reasons=w.reasons,
+                **_due_fields(w),
+            )
+            for w in plan.added
+        ]
+    )
+    history += [
+        ItemHistory(
+            item=i, action=ItemHistory.Action.CREATED, note=note, changes={"due_date": _change(None, i.due_date)}
+        )
+        for i in created
+    ]
+
+    now = timezone.now()
+    changed: dict[int, ChecklistItem] = {}
+    for item, reason in plan.superseded:
+        item.superseded_at, item.superseded_reason = now, reason
+        history.append(ItemHistory(item=item, action=ItemHistory.Action.SUPERSEDED, note=f"{note}. {reason}"))
+        changed[item.pk] = item
+    for item, w in plan.restored:
+        old_due = item.due_date
+        item.superseded_at, item.superseded_reason = None, ""
+        _apply(item, w)
+        history.append(
+            ItemHistory(
+                item=item,
+                action=ItemHistory.Action.RESTORED,
+                note=note,
+                changes={"due_date": _change(old_due, item.due_date)},
+            )
+        )
+        changed[item.pk] = item
+    for item, w in plan.redated:
+        old = (item.due_date, item.opens)
+        _apply(item, w)
+        item.due_sequence += 1
+        changes = {"due_date": _change(old[0], item.due_date)}
+        if old[1] != item.opens:
+            changes["opens"] = _change(old[1], item.opens)
+        explanation = " ".join(w.basis["explanation"])
+        history.append(
+            ItemHistory(item=item, action=ItemHistory.Action.REDATED, note=f"{note}. {explanation}", changes=changes)
+        )
+        changed[item.pk] = item
+    for item, w in plan.reclassified:
+        changes = {
+            "applicability": _change(item.applicability, w.applicability),
+            "waiting_for": _change(item.waiting_for, w.waiting_for),
+        }
+        _apply(item, w)
+        history.append(ItemHistory(item=item, action=ItemHistory.Action.UPDATED, note=note, changes=changes))
+        changed[item.pk] = item
+    bumped = set(changed)  # changes users see; a refresh of the reasons alone keeps the ETag
+    for item, w in plan.refreshed:
+        _apply(item, w)
+        changed.setdefault(item.pk, item)
+    for item in changed.values():
+        if item.pk in bumped:
+            item.version += 1
+    ChecklistItem.objects.bulk_update(
+        list(changed.values()),
+        [
+            "superseded_at",
+            "superseded_reason",
+            "applicability",
+            "waiting_for",
+            "reasons",
+            "due_date",
+            "opens",
+            "due_basis",
+            "due_sequence",
+            "version",
+            "updated_at",
+        ],
+        batch_size=500,
+    )
+    ItemHistory.objects.bulk_create(history, batch_size=500)
+    summary = plan.summary()
+    if any(summary[k] for k in ("added", "superseded", "restored", "redated", "reclassified")):
+        logger.info("checklist synced: %s (%s)", summary, cause or "no cause given")
+    return plan
+
+
+def _apply(item: ChecklistItem, w: Wanted) -> None:
+    for name, value in _due_fields(w).items():
+        setattr(item, name, value)
+    item.applicability, item.waiting_for, item.reasons = w.applicability, w.waiting_for, w.reasons
+    item.event_id = w.event_id
+    item.updated_at = timezone.now()
+
+
+def _change(old, new) -> dict:
+    def plain(value):
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    return {"from": plain(old), "to": plain(new)}
+
+
+def checklist_sync_all(*, cause: str, dry_run: bool = False) -> list[Plan]:
+    """Every organization, e.g. after a catalogue update or a new holiday schedule."""
+    plans = []
+    for organization in Organization.objects.order_by("pk"):
+        plans.append(checklist_plan(organization) if dry_run else checklist_sync(organization, cause=cause))
+    return plans
+
+
+# --- Officers' changes ---------------------------------------------------------------------
+
+
+class StaleVersion(Exception):
+    """The item changed since the client read it (If-Match did not match)."""
+
+
+UNCHANGED = object()
+
+
+@transaction.atomic
+def item_update(
+    item: ChecklistItem,
+    *,
+    actor,
+    expected_version: int,
+    status: str | None = None,
+    assignee: Any = UNCHANGED,
+    justification: str | None = None,
+    note: str = "",
+) -> ChecklistItem:
+    """Change an item if nobody else changed it since ``expected_version``; record the change."""
+    item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
+    if item.version != expected_version:
+        raise StaleVersion
+    if item.superseded_at is not None:
+        raise ServiceError("status", "This item is superseded and can no longer change; comments are still possible.")
+    before = {"status": item.status, "assignee": item.assignee_id, "justification": item.justification}
+    if justification is not None:
+        item.justification = justification
+    if assignee is not UNCHANGED:
+        item.assignee = assignee
+    if status is not None and status != item.status:
+        item.status = status
+        done = status == ChecklistItem.Status.DONE
+        item.completed_by, item.completed_at = (actor, timezone.now()) if done else (None, None)
+    if item.status == ChecklistItem.Status.NOT_APPLICABLE and not item.justification.strip():
+        raise ServiceError("justification", "Say why the item does not apply to mark it not applicable.")
+    after = {"status": item.status, "assignee": item.assignee_id, "justification": item.justification}
+    changes = {k: _change(before[k], after[k]) for k in before if before[k] != after[k]}
+    if not changes and not note:
+        return item
+    item.version += 1
+    item.save()
+    ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.UPDATED, changes=changes, note=note)
+    if "status" in changes and item.obligation.deadline.get("anchor") in ("last_completion", "evidence_date"):
+        checklist_sync(item.organization, cause=f"item {item.pk} {item.status}")  # the next period
+    return item
+
+
+def item_comment(item: ChecklistItem, *, actor, text: str) -> ItemHistory:
+    return ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.COMMENTED, note=text)
+
+
+@transaction.atomic
+def evidence_add(item: ChecklistItem, *, actor, evidence_date: dt.date, note="", url="", upload=None) -> Evidence:
+    """Attach evidence (already checked: see obligations.evidence) and record it."""
+    evidence = Evidence(item=item, note=note, url=url, evidence_date=evidence_date, uploaded_by=actor)
+    if upload is not None:
+        evidence.filename, evidence.content_type = upload.safe_name, upload.content_type
+        evidence.size, evidence.sha256 = upload.size, upload.sha256
+        evidence.file.save(upload.safe_name, upload.file, save=False)
+    evidence.save()
+    label = evidence.filename or evidence.url or "note"
+    ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.EVIDENCE_ADDED, note=label)
+    return evidence

@@ -1,0 +1,79 @@
+"""Checks on uploaded evidence files: size, type by content (not only by name), and a file
+name safe to show and to send back in Content-Disposition."""
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import IO
+
+from django.conf import settings
+
+# Extension -> the leading bytes a genuine file of that type starts with (None: UTF-8 text).
+SIGNATURES: dict[str, tuple[str, bytes | None]] = {
+    ".pdf": ("application/pdf", b"%PDF-"),
+    ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
+    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", b"PK\x03\x04"),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK\x03\x04"),
+    ".zip": ("application/zip", b"PK\x03\x04"),
+    ".txt": ("text/plain; charset=utf-8", None),
+    ".csv": ("text/csv; charset=utf-8", None),
+}
+
+
+class UploadRejected(ValueError):
+    pass
+
+
+@dataclass
+class CheckedUpload:
+    file: IO[bytes]
+    safe_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def safe_filename(name: str) -> str:
+    """The last path component, without control characters or characters that mean something
+    to shells or headers; Chinese and other letters are kept."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/")
+    name = PurePosixPath(name).name
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r'[<>:"/|?*;\x00]', "_", name).strip(" .")
+    if len(name) > 150:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 150 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:150]
+    return name or "evidence"
+
+
+def check_upload(upload) -> CheckedUpload:
+    limit = settings.EVIDENCE_MAX_BYTES
+    if upload.size > limit:
+        raise UploadRejected(f"The file is {upload.size} bytes; the limit is {limit} bytes.")
+    name = safe_filename(upload.name or "")
+    extension = PurePosixPath(name.lower()).suffix
+    if extension not in SIGNATURES:
+        allowed = ", ".join(sorted(SIGNATURES))
+        raise UploadRejected(f"Files of type '{extension or 'none'}' are not accepted; allowed: {allowed}.")
+    content_type, signature = SIGNATURES[extension]
+    digest, head, size = hashlib.sha256(), b"", 0
+    for chunk in upload.chunks():
+        if not head:
+            head = chunk[:16]
+        digest.update(chunk)
+        size += len(chunk)
+        if signature is None:
+            try:
+                chunk.decode("utf-8")
+            except UnicodeDecodeError as error:
+                # A chunk may end inside a character; only an error before the last 3 bytes counts.
+                if error.start < len(chunk) - 3:
+                    raise UploadRejected(f"A {extension} file must be UTF-8 text.") from None
+    if signature is not None and not head.startswith(signature):
+        raise UploadRejected(f"The content is not a {extension} file.")
+    upload.seek(0)
+    return CheckedUpload(upload, name, content_type, size, digest.hexdigest())

@@ -1,0 +1,428 @@
+"""Which obligations apply to an organization, and why.
+
+Pure: no database. ``Rulebook`` is a snapshot of the catalogue (selectors.rulebook builds and
+caches it per catalogue version); ``evaluate`` takes a profile (fact answers, unanswered facts
+simply absent), the dated events the organization reported and an as-of date.
+
+Logic is three-valued. Every test (instrument status and dates, jurisdiction, role, the
+obligation's conditions) gives True, False or unknown. One False and the obligation does not
+apply; otherwise one unknown and it needs review, with the answers that would decide it;
+otherwise it applies. Each test leaves a reason naming the facts it used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .deadlines import DEFAULT_CALENDAR, RuleOutcome, WorkCalendar, rule_due
+
+# Facts that place an organization: the instrument's jurisdiction is applied through them.
+PLACE_FACTS = ("registered_in", "operates_in", "data_sourced_in")
+EVERYONE = "any_party"
+
+
+class Outcome(StrEnum):
+    APPLIES = "applies"
+    NEEDS_REVIEW = "needs_review"
+    DOES_NOT_APPLY = "does_not_apply"
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    key: str
+    type: str
+    values: frozenset[str] | None  # allowed values of set and enum facts
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One obligation as the engine needs it."""
+
+    ref: str  # "instrument-code:obligation-key"
+    id: int
+    instrument: str
+    status: str
+    effective: dt.date | None
+    expires: dt.date | None
+    jurisdiction: str
+    roles: frozenset[str]
+    conditions: Mapping | None
+    deadline: Mapping
+    info: Mapping[str, Any] = field(default_factory=dict, compare=False)  # display fields, unused here
+
+
+@dataclass
+class Rulebook:
+    rules: list[Rule]
+    facts: dict[str, FactSpec]
+    parents: dict[str, str | None]  # jurisdiction code -> parent code
+    events: frozenset[str]
+    version: str = ""
+    _ancestors: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def ancestors(self, code: str) -> frozenset[str]:
+        """The code and every jurisdiction above it."""
+        if code not in self._ancestors:
+            chain, current = set(), code
+            while current is not None and current not in chain:
+                chain.add(current)
+                current = self.parents.get(current)
+            self._ancestors[code] = frozenset(chain)
+        return self._ancestors[code]
+
+    def within(self, code: str, area: str) -> bool:
+        return area in self.ancestors(code)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """An answer that would decide a needs-review obligation: a fact or an event date."""
+
+    kind: str  # "fact" or "event"
+    key: str
+
+
+@dataclass(frozen=True)
+class Reason:
+    test: str  # "status", "jurisdiction", "roles", "conditions"
+    result: bool | None
+    code: str  # message code, see MESSAGES
+    params: Mapping[str, Any] = field(default_factory=dict)
+    facts: Mapping[str, Any] = field(default_factory=dict)  # the answers this test used
+
+    def text(self, language: str = "en") -> str:
+        en, zh = MESSAGES[self.code]
+        return (zh if language == "zh" else en).format(**self.params)
+
+
+@dataclass
+class Evaluation:
+    rule: Rule
+    outcome: Outcome
+    reasons: list[Reason]
+    missing: list[Missing]
+    preview: bool = False  # a draft for comment, evaluated as if it were in force
+    deadline: RuleOutcome | None = None
+
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "in_force": ("The instrument is {status} on {as_of}.", "该文件于{as_of}处于{status_zh}状态。"),
+    "draft": (
+        "A draft for comment creates no binding duty.",
+        "征求意见稿不产生约束力。",
+    ),
+    "draft_preview": (
+        "A draft for comment, previewed as if it were in force.",
+        "征求意见稿，按已生效预览。",
+    ),
+    "repealed": ("The instrument has been repealed.", "该文件已废止。"),
+    "expired": ("The instrument expired on {date}.", "该文件已于{date}失效。"),
+    "not_yet_effective": ("The instrument takes effect on {date}.", "该文件自{date}起施行。"),
+    "in_scope": ("{fact} {value} is within {jurisdiction}.", "{fact}为{value}，属于{jurisdiction}范围。"),
+    "out_of_scope": (
+        "Neither registration, operation nor data source is within {jurisdiction}.",
+        "注册地、经营地和数据来源地均不在{jurisdiction}范围内。",
+    ),
+    "scope_unknown": (
+        "Not known whether the organization is within {jurisdiction}.",
+        "尚不清楚组织是否在{jurisdiction}范围内。",
+    ),
+    "everyone": ("Addressed to any organization or individual.", "适用于任何组织和个人。"),
+    "role_match": ("The organization plays {roles}.", "组织承担{roles}角色。"),
+    "role_no_match": (
+        "Addressed to {roles}, which the organization does not play.",
+        "适用于{roles}，组织不承担该角色。",
+    ),
+    "role_unknown": ("Addressed to {roles}; the organization's roles are not known.", "适用于{roles}，组织角色未知。"),
+    "condition": ("Condition {condition}: {verdict}.", "条件 {condition}：{verdict_zh}。"),
+}
+STATUS_ZH = {"in_force": "现行有效", "trial": "试行", "expired": "失效", "repealed": "废止"}
+VERDICT_ZH = {"holds": "成立", "does not hold": "不成立", "unknown": "未知"}
+
+
+# --- Conditions ----------------------------------------------------------------------------
+
+Tri = bool | None
+
+
+def describe(condition: Mapping) -> str:
+    """A condition in one line, e.g. ``features includes biometric_editing``."""
+    if "all" in condition:
+        return "(" + " and ".join(describe(c) for c in condition["all"]) + ")"
+    if "any" in condition:
+        return "(" + " or ".join(describe(c) for c in condition["any"]) + ")"
+    if "not" in condition:
+        return "not " + describe(condition["not"])
+    subject = condition.get("fact") or f"event {condition['event']}"
+    op, value = next((k, v) for k, v in condition.items() if k not in ("fact", "event"))
+    if op == "reported":
+        return f"{subject} reported"
+    if isinstance(value, list):
+        value = "[" + ", ".join(value) + "]"
+    return f"{subject} {op.replace('_', ' ')} {value}"
+
+
+def _test(condition: Mapping, answers: Mapping, events: Mapping[str, list[dt.date]], book: Rulebook) -> Tri:
+    if "fact" in condition:
+        value = answers.get(condition["fact"])
+        if value is None:
+            return None
+        if "is" in condition:
+            return value == condition["is"]
+        if "in" in condition:
+            return value in condition["in"]
+        if "includes" in condition:
+            return condition["includes"] in value
+        if "includes_any" in condition:
+            return not set(condition["includes_any"]).isdisjoint(value)
+        if "within" in condition:
+            codes = [value] if isinstance(value, str) else value
+            return any(book.within(code, condition["within"]) for code in codes)
+        if "gte" in condition:
+            return value >= condition["gte"]
+        return value < condition["lt"]
+    dates = events.get(condition["event"])
+    if "reported" in condition:
+        return bool(dates)  # an unreported event has not happened, as far as anyone knows
+    if not dates:
+        return None  # the condition asks when it happened: unknown until reported
+    if "before" in condition:
+        return min(dates) < dt.date.fromisoformat(condition["before"])
+    return max(dates) >= dt.date.fromisoformat(condition["on_or_after"])
+
+
+def check(
+    condition: Mapping, answers: Mapping, events: Mapping[str, list[dt.date]], book: Rulebook
+) -> tuple[Tri, set[Missing]]:
+    """Kleene evaluation of a condition; the missing answers matter only when unknown."""
+    if "all" in condition or "any" in condition:
+        deciding = "any" in condition  # the value that settles the whole
+        missing: set[Missing] = set()
+        for part in condition.get("all") or condition["any"]:
+            result, need = check(part, answers, events, book)
+            if result is deciding:
+                return deciding, set()
+            if result is None:
+                missing |= need
+        return (None, missing) if missing else (not deciding, set())
+    if "not" in condition:
+        result, need = check(condition["not"], answers, events, book)
+        return (None if result is None else not result), need
+    result = _test(condition, answers, events, book)
+    if result is not None:
+        return result, set()
+    kind, key = ("fact", condition["fact"]) if "fact" in condition else ("event", condition["event"])
+    return None, {Missing(kind, key)}
+
+
+def condition_facts(condition: Mapping, answers: Mapping, events: Mapping[str, list[dt.date]]) -> dict[str, Any]:
+    """The answers a condition reads, for the reasons."""
+    if "all" in condition or "any" in condition:
+        used: dict[str, Any] = {}
+        for part in condition.get("all") or condition["any"]:
+            used |= condition_facts(part, answers, events)
+        return used
+    if "not" in condition:
+        return condition_facts(condition["not"], answers, events)
+    if "fact" in condition:
+        return {condition["fact"]: answers.get(condition["fact"])}
+    dates = events.get(condition["event"])
+    return {f"event:{condition['event']}": [d.isoformat() for d in dates] if dates else None}
+
+
+# --- The tests -----------------------------------------------------------------------------
+
+
+def _status(rule: Rule, as_of: dt.date, preview: bool) -> Reason:
+    if rule.status == "draft_for_comment":
+        return Reason("status", True, "draft_preview") if preview else Reason("status", False, "draft")
+    if rule.status == "repealed":
+        return Reason("status", False, "repealed")
+    if rule.expires and as_of > rule.expires:
+        return Reason("status", False, "expired", {"date": rule.expires.isoformat()})
+    if rule.effective and as_of < rule.effective:
+        return Reason("status", False, "not_yet_effective", {"date": rule.effective.isoformat()})
+    if rule.status == "expired":  # expired with no recorded end date
+        return Reason("status", False, "expired", {"date": "an unrecorded date"})
+    params = {"status": rule.status.replace("_", " "), "status_zh": STATUS_ZH[rule.status], "as_of": as_of.isoformat()}
+    return Reason("status", True, "in_force", params)
+
+
+def _scope(rule: Rule, answers: Mapping, book: Rulebook) -> tuple[Reason, set[Missing]]:
+    area, unknown = rule.jurisdiction, set()
+    for fact in PLACE_FACTS:
+        value = answers.get(fact)
+        if value is None:
+            unknown.add(Missing("fact", fact))
+            continue
+        for code in [value] if isinstance(value, str) else value:
+            if book.within(code, area):
+                params = {"fact": fact, "value": code, "jurisdiction": area}
+                return Reason("jurisdiction", True, "in_scope", params, {fact: value}), set()
+    used = {fact: answers.get(fact) for fact in PLACE_FACTS}
+    if unknown:
+        return Reason("jurisdiction", None, "scope_unknown", {"jurisdiction": area}, used), unknown
+    return Reason("jurisdiction", False, "out_of_scope", {"jurisdiction": area}, used), set()
+
+
+def _roles(rule: Rule, answers: Mapping) -> tuple[Reason, set[Missing]]:
+    if EVERYONE in rule.roles:
+        return Reason("roles", True, "everyone"), set()
+    wanted = ", ".join(sorted(rule.roles))
+    played = answers.get("roles")
+    if played is None:
+        return Reason("roles", None, "role_unknown", {"roles": wanted}), {Missing("fact", "roles")}
+    matched = rule.roles.intersection(played)
+    if matched:
+        return Reason("roles", True, "role_match", {"roles": ", ".join(sorted(matched))}, {"roles": played}), set()
+    return Reason("roles", False, "role_no_match", {"roles": wanted}, {"roles": played}), set()
+
+
+def _conditions(rule: Rule, answers: Mapping, events: Mapping, book: Rulebook) -> tuple[Reason, set[Missing]]:
+    assert rule.conditions is not None
+    result, missing = check(rule.conditions, answers, events, book)
+    verdict = {True: "holds", False: "does not hold", None: "unknown"}[result]
+    params = {"condition": describe(rule.conditions), "verdict": verdict, "verdict_zh": VERDICT_ZH[verdict]}
+    return Reason("conditions", result, "condition", params, condition_facts(rule.conditions, answers, events)), missing
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Status, dates and jurisdiction: the same for every obligation of an instrument, so
+    evaluated once per instrument."""
+
+    reasons: list[Reason]
+    missing: frozenset[Missing]
+    failed: bool
+
+
+def instrument_tests(rule: Rule, answers: Mapping, as_of: dt.date, book: Rulebook, preview: bool) -> Shared:
+    status = _status(rule, as_of, preview)
+    if status.result is False:
+        return Shared([status], frozenset(), True)
+    scope, missing = _scope(rule, answers, book)
+    return Shared([status, scope], frozenset(missing), scope.result is False)
+
+
+def evaluate_rule(
+    rule: Rule, shared: Shared, answers: Mapping, events: Mapping[str, list[dt.date]], book: Rulebook
+) -> Evaluation:
+    preview = shared.reasons[0].code == "draft_preview"
+    if shared.failed:
+        return Evaluation(rule, Outcome.DOES_NOT_APPLY, shared.reasons, [], preview)
+    reasons, missing = list(shared.reasons), set(shared.missing)
+    reason, need = _roles(rule, answers)
+    reasons.append(reason)
+    missing |= need
+    if rule.conditions and reason.result is not False:
+        reason, need = _conditions(rule, answers, events, book)
+        reasons.append(reason)
+        missing |= need
+    if reason.result is False:
+        return Evaluation(rule, Outcome.DOES_NOT_APPLY, reasons, [], preview)
+    if not missing:
+        return Evaluation(rule, Outcome.APPLIES, reasons, [], preview)
+    ordered = sorted(missing, key=lambda m: (m.kind, book.facts[m.key].order if m.key in book.facts else 0, m.key))
+    return Evaluation(rule, Outcome.NEEDS_REVIEW, reasons, ordered, preview)
+
+
+@dataclass
+class Result:
+    as_of: dt.date
+    evaluations: list[Evaluation]
+
+    def group(self, outcome: Outcome, preview: bool = False) -> list[Evaluation]:
+        return [e for e in self.evaluations if e.outcome is outcome and e.preview is preview]
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(e.outcome.value for e in self.evaluations if not e.preview)
+        return {o.value: counted.get(o.value, 0) for o in Outcome}
+
+
+def evaluate(
+    book: Rulebook,
+    answers: Mapping[str, Any],
+    events: Mapping[str, Iterable[dt.date]] | None = None,
+    *,
+    as_of: dt.date,
+    preview_drafts: bool = False,
+    calendar: WorkCalendar = DEFAULT_CALENDAR,
+) -> Result:
+    """Evaluate every obligation of the catalogue for one profile. Drafts for comment never
+    apply; with ``preview_drafts`` they are evaluated as if in force and flagged as previews.
+    Obligations that apply or may apply get their due date where the events allow."""
+    dated = {key: sorted(dates) for key, dates in (events or {}).items() if dates}
+    latest = {key: dates[-1] for key, dates in dated.items()}
+    evaluations, shared = [], {}
+    for rule in book.rules:
+        if rule.instrument not in shared:
+            shared[rule.instrument] = instrument_tests(rule, answers, as_of, book, preview_drafts)
+        evaluation = evaluate_rule(rule, shared[rule.instrument], answers, dated, book)
+        if evaluation.outcome is not Outcome.DOES_NOT_APPLY:
+            evaluation.deadline = rule_due(rule.deadline, events=latest, as_of=as_of, calendar=calendar)
+        evaluations.append(evaluation)
+    return Result(as_of, evaluations)
+
+
+def decisive_questions(result: Result) -> list[tuple[Missing, int]]:
+    """Unanswered facts and unreported event dates that would decide needs-review obligations,
+    with how many each would decide, most decisive first."""
+    counted = Counter(m for e in result.group(Outcome.NEEDS_REVIEW) for m in e.missing)
+    return sorted(counted.items(), key=lambda item: (-item[1], item[0].kind, item[0].key))
+
+
+# --- Profile answers -----------------------------------------------------------------------
+
+
+def validate_answers(book: Rulebook, answers: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Check answers against the fact vocabulary. Returns the cleaned answers (sets sorted and
+    deduplicated; None means unknown and is dropped) and the errors per fact."""
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in answers.items():
+        spec = book.facts.get(key)
+        if spec is None:
+            errors[key] = ["Unknown fact; see /api/v1/facts/."]
+            continue
+        if value is None:
+            continue
+        problem, cleaned = _check_value(book, spec, value)
+        if problem:
+            errors[key] = [problem]
+        else:
+            clean[key] = cleaned
+    return clean, errors
+
+
+def _check_value(book: Rulebook, spec: FactSpec, value: Any) -> tuple[str, Any]:
+    kind = spec.type
+    if kind in ("set", "jurisdiction_set"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "Must be a list of strings (an empty list means none).", None
+        allowed = spec.values if kind == "set" else frozenset(book.parents)
+        unknown = sorted(set(value) - allowed) if allowed is not None else []
+        if unknown:
+            return f"Not allowed: {', '.join(unknown)}.", None
+        return "", sorted(set(value))
+    if kind in ("enum", "jurisdiction"):
+        allowed = spec.values if kind == "enum" else frozenset(book.parents)
+        if not isinstance(value, str):
+            return "Must be a string.", None
+        if allowed is not None and value not in allowed:
+            return f"'{value}' is not allowed.", None
+        return "", value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            return "Must be true or false.", None
+        return "", value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "Must be a number.", None
+    if value < 0 or value > 10**15:
+        return "Must be between 0 and 10^15.", None
+    return "", value
