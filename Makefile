@@ -22,6 +22,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_catalog
 	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py send_due_reminders
 	@echo "Starting web (http://127.0.0.1:$${WEB_PORT:-8000}/api/docs/), worker and beat; Ctrl-C stops all three."
 	DEBUG=$${DEBUG:-true} $(BIN)/honcho -f Procfile.dev start
 

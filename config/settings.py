@@ -97,6 +97,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -157,7 +158,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Each entry expires before the next run is due, so a backlog after downtime does not pile
 # up duplicate runs: the next run selects everything still due anyway.
+REMINDER_WORKERS = env.int("REMINDER_WORKERS", default=2)
+REMINDER_CHUNK = env.int("REMINDER_CHUNK", default=100)  # recipients per transaction
 CELERY_BEAT_SCHEDULE = {
+    "dispatch-reminders": {
+        "task": "obligations.tasks.start_reminder_dispatch",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 4 * 60},
+    },
     "record-heartbeat": {
         "task": "config.tasks.heartbeat",
         "schedule": timedelta(minutes=5),

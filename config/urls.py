@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import health
-from obligations.api.views import calendar_feed
+from obligations.api.views import calendar_feed, reminders_unsubscribe
 
 api_v1 = [
     path("health/", health, name="health"),
@@ -18,4 +18,5 @@ urlpatterns = [
     path("api/auth/", include("rest_framework.urls")),
     path("api/v1/", include(api_v1)),
     path("calendar/<str:secret>.ics", calendar_feed, name="calendar-feed"),
+    path("reminders/unsubscribe/<str:token>/", reminders_unsubscribe, name="reminders-unsubscribe"),
 ]

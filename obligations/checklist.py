@@ -22,6 +22,7 @@ from regulations import selectors
 from regulations.applicability import Evaluation, Outcome, Rule, evaluate
 from regulations.deadlines import DueDate, RuleOutcome, WorkCalendar, occurrences, rule_due
 
+from . import reminders
 from .errors import ServiceError
 from .models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent
 from .selectors import organization_event_dates, profile_current
@@ -377,6 +378,8 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
         batch_size=500,
     )
     ItemHistory.objects.bulk_create(history, batch_size=500)
+    # Reminders change in the same transaction as the dates and statuses they follow.
+    reminders.replan([*created, *changed.values()])
     summary = plan.summary()
     if any(summary[k] for k in ("added", "superseded", "restored", "redated", "reclassified")):
         logger.info("checklist synced: %s (%s)", summary, cause or "no cause given")
@@ -451,6 +454,7 @@ def item_update(
     item.version += 1
     item.save()
     ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.UPDATED, changes=changes, note=note)
+    reminders.replan([item])
     if "status" in changes and item.obligation.deadline.get("anchor") in ("last_completion", "evidence_date"):
         checklist_sync(item.organization, cause=f"item {item.pk} {item.status}")  # the next period
     return item

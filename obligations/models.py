@@ -28,14 +28,46 @@ class Membership(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+
+    class Language(models.TextChoices):
+        ZH = "zh", "中文"
+        EN = "en", "English"
+
+    class Delivery(models.TextChoices):
+        IMMEDIATE = "immediate", "One email per reminder"
+        DAILY = "daily", "One digest a day"
+
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.OFFICER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Reminder preferences: per membership, since one person may work for several organizations.
+    reminders_enabled = models.BooleanField(default=True, help_text="Escalations are sent regardless.")
+    reminder_language = models.CharField(max_length=2, choices=Language.choices, default=Language.ZH)
+    reminder_delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.DAILY)
+    reminder_hour = models.PositiveSmallIntegerField(default=9, help_text="Local hour (0-23) reminders go out.")
+    reminder_timezone = models.CharField(max_length=64, default="Asia/Shanghai")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="membership_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique"),
+            models.CheckConstraint(condition=Q(reminder_hour__lte=23), name="membership_reminder_hour_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
+
+
+class ReminderPolicy(models.Model):
+    """When an organization's people are reminded of due dates."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="reminder_policy")
+    days_before = models.JSONField(default=list, help_text="Days before the due date; 0 is the day itself.")
+    overdue_every_days = models.PositiveSmallIntegerField(default=7)
+    escalate_after_days = models.PositiveSmallIntegerField(default=7, help_text="Days overdue before admins are told.")
+
+    DEFAULT_DAYS_BEFORE = (30, 7, 1, 0)
+
+    def __str__(self) -> str:
+        return f"reminder policy of {self.organization}"
 
 
 class ApiToken(models.Model):
@@ -267,3 +299,81 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReminderDigest(models.Model):
+    """One email: a digest of one or more reminders for one recipient. Its Message-ID is fixed
+    when it is assembled, so a retry re-sends the same message rather than a new one."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        DROPPED = "dropped"  # every item was finished before it went out
+        FAILED = "failed"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="reminder_digests")
+    message_id = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker is sending it until then.")
+    last_error = models.TextField(blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class Reminder(models.Model):
+    """A planned reminder: for one item, one recipient, one due date and one point in the
+    policy. Planned and cancelled in the same transaction as the change that causes it."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before", "Before the due date"
+        DUE = "due", "On the due date"
+        OVERDUE = "overdue", "Overdue"
+        ESCALATION = "escalation", "Escalation to admins"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned"
+        QUEUED = "queued"  # in a digest waiting to be sent
+        SENT = "sent"
+        CANCELLED = "cancelled"  # the cause went away before its time (date moved, item done)
+        DROPPED = "dropped"  # its time came but the item was finished meanwhile
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="reminders")
+    item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    offset_days = models.IntegerField(help_text="Days from the due date: -30 before, 0 on the day, 7 overdue.")
+    due_date = models.DateField()
+    send_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    digest = models.ForeignKey(
+        ReminderDigest, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders"
+    )
+    late = models.BooleanField(default=False, help_text="Sent after its time, e.g. after downtime.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["send_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "kind", "offset_days", "due_date", "recipient"], name="reminder_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "send_at"]),
+            models.Index(fields=["organization", "status", "send_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.offset_days:+d}d for item {self.item_id} to {self.recipient_id}"

@@ -11,6 +11,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from regulations.deadlines import Direction, Unit, compute
+from regulations.selectors import work_calendar
+
+from . import reminders
 from .checklist import checklist_sync
 from .errors import ServiceError
 from .models import ApiToken, Invitation, Membership, Organization, OrganizationEvent, ProfileVersion
@@ -54,6 +58,7 @@ def membership_change_role(membership: Membership, role: str) -> Membership:
         _keep_an_admin(membership)
     membership.role = role
     membership.save(update_fields=["role"])
+    reminders.replan_organization(membership.organization)  # who is reminded follows the roles
     return membership
 
 
@@ -62,6 +67,7 @@ def membership_remove(membership: Membership) -> None:
     Organization.objects.select_for_update().get(pk=membership.organization_id)
     _keep_an_admin(membership)
     membership.delete()
+    reminders.replan_organization(membership.organization)
 
 
 # --- API tokens ----------------------------------------------------------------------------
@@ -145,7 +151,9 @@ def invitation_accept(*, secret: str, user) -> Membership:
         raise ServiceError("token", "You are already a member of this organization.")
     invitation.accepted_at, invitation.accepted_by = timezone.now(), user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    return Membership.objects.create(organization=invitation.organization, user=user, role=invitation.role)
+    membership = Membership.objects.create(organization=invitation.organization, user=user, role=invitation.role)
+    reminders.replan_organization(invitation.organization)
+    return membership
 
 
 # --- Profile and events --------------------------------------------------------------------
@@ -191,6 +199,28 @@ def event_delete(event: OrganizationEvent) -> None:
     checklist_sync(organization, cause=f"event {label} deleted")
 
 
+# --- Reminder settings ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def reminder_preferences_update(membership: Membership, **fields) -> Membership:
+    for name, value in fields.items():
+        setattr(membership, name, value)
+    membership.save(update_fields=list(fields))
+    reminders.replan_organization(membership.organization)
+    return membership
+
+
+@transaction.atomic
+def reminder_policy_update(organization: Organization, **fields):
+    policy = reminders.policy_for(organization)
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    policy.save()
+    reminders.replan_organization(organization)
+    return policy
+
+
 # --- Demo ----------------------------------------------------------------------------------
 
 
@@ -212,10 +242,22 @@ def demo_setup(*, username: str, password: str, organization_name: str) -> tuple
             organization=organization,
             reported_by=user,
             type_id="service_launched",
-            date=timezone.localdate() - dt.timedelta(days=3),
+            date=_demo_launch_date(timezone.localdate()),
             subject="Demo face-swap app",
         )
     return organization, created
+
+
+def _demo_launch_date(today: dt.date) -> dt.date:
+    """A launch date whose 10-working-day filing deadline falls tomorrow or in a week, so that
+    the demo has a reminder to send today (the policy reminds 1 and 7 days before)."""
+    calendar = work_calendar()
+    candidates = [today - dt.timedelta(days=n) for n in range(1, 40)]
+    for target in (today + dt.timedelta(days=1), today + dt.timedelta(days=7)):
+        for launch in candidates:
+            if compute(launch, 10, Unit.WORKING_DAYS, Direction.AFTER, calendar).due_date == target:
+                return launch
+    return today - dt.timedelta(days=3)
 
 
 # A Lingang company running a face-swap APP: deep synthesis, APP filing and Shanghai rules.

@@ -30,11 +30,17 @@ def postgres(settings) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the bundled catalogue once per test session: most tests read it."""
+    """Load the bundled catalogue once per test session: most tests read it. It is also
+    recorded as the state that transactional tests marked ``serialized_rollback=True`` start
+    from, since they empty every table when they end."""
+    from django.db import connections
+
     from regulations.services import catalog_load
 
     with django_db_blocker.unblock():
         catalog_load()
+        for connection in connections.all():
+            connection._test_serialized_contents = connection.creation.serialize_db_to_string()
 
 
 @pytest.fixture

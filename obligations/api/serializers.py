@@ -16,6 +16,8 @@ from ..models import (
     Organization,
     OrganizationEvent,
     ProfileVersion,
+    Reminder,
+    ReminderPolicy,
 )
 
 
@@ -38,11 +40,7 @@ class OrganizationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return getattr(organization, "my_role", "")
 
     def validate_timezone(self, value):
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise serializers.ValidationError(f"'{value}' is not an IANA time zone, e.g. Asia/Shanghai.") from None
-        return value
+        return _valid_timezone(value)
 
 
 class MembershipSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -168,3 +166,65 @@ class CalendarFeedCreatedSerializer(CalendarFeedSerializer):
 
     class Meta(CalendarFeedSerializer.Meta):
         fields = [*CalendarFeedSerializer.Meta.fields, "url"]
+
+
+def _valid_timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise serializers.ValidationError(f"'{value}' is not an IANA time zone, e.g. Asia/Shanghai.") from None
+    return value
+
+
+class ReminderPreferencesSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    reminder_hour = serializers.IntegerField(min_value=0, max_value=23)
+
+    class Meta:
+        model = Membership
+        fields = ["reminders_enabled", "reminder_language", "reminder_delivery", "reminder_hour", "reminder_timezone"]
+
+    def validate_reminder_timezone(self, value):
+        return _valid_timezone(value)
+
+
+class ReminderPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    days_before = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=365), max_length=10, help_text="0 is the due date itself."
+    )
+    overdue_every_days = serializers.IntegerField(min_value=0, max_value=365, help_text="0: no overdue reminders.")
+    escalate_after_days = serializers.IntegerField(min_value=1, max_value=365)
+
+    class Meta:
+        model = ReminderPolicy
+        fields = ["days_before", "overdue_every_days", "escalate_after_days"]
+
+    def validate_days_before(self, value):
+        return sorted(set(value), reverse=True)
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    recipient = serializers.CharField(source="recipient.username")
+    obligation = serializers.SerializerMethodField()
+    digest = serializers.CharField(source="digest.message_id", default=None)
+
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "item",
+            "obligation",
+            "recipient",
+            "kind",
+            "offset_days",
+            "due_date",
+            "send_at",
+            "status",
+            "late",
+            "sent_at",
+            "digest",
+        ]
+        read_only_fields = fields
+
+    def get_obligation(self, reminder) -> str:
+        obligation = reminder.item.obligation
+        return f"{obligation.instrument.code}:{obligation.key}"

@@ -16,12 +16,15 @@ scoped.register("events", views.EventViewSet, basename="organization-event")
 scoped.register("checklist", checklist.ChecklistViewSet, basename="checklist-item")
 scoped.register("evidence", checklist.EvidenceViewSet, basename="evidence")
 scoped.register("calendar-feeds", views.CalendarFeedViewSet, basename="calendar-feed-config")
+scoped.register("reminders", views.ReminderViewSet, basename="reminder")
 
 organization_urls = [
     path("", views.OrganizationDetailView.as_view(), name="organization-detail"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("applicability/", views.OrganizationApplicabilityView.as_view(), name="organization-applicability"),
     path("questions/", views.QuestionsView.as_view(), name="questions"),
+    path("preferences/", views.ReminderPreferencesView.as_view(), name="reminder-preferences"),
+    path("reminder-policy/", views.ReminderPolicyView.as_view(), name="reminder-policy"),
     *scoped.urls,
 ]
 

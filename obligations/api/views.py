@@ -3,6 +3,7 @@ from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import api_view
@@ -14,9 +15,18 @@ from regulations import selectors as catalog
 from regulations.applicability import Outcome, decisive_questions, evaluate
 from regulations.models import EventType, Fact
 
-from .. import calendar, selectors, services
+from .. import calendar, reminders, selectors, services
 from ..errors import ServiceError
-from ..models import ApiToken, CalendarFeed, Invitation, Membership, Organization, OrganizationEvent, ProfileVersion
+from ..models import (
+    ApiToken,
+    CalendarFeed,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationEvent,
+    ProfileVersion,
+    Reminder,
+)
 from . import applicability, serializers
 from .base import ADMINS, OrganizationAPIView, OrganizationViewSet, scoped
 
@@ -346,3 +356,77 @@ def calendar_feed(request, secret: str):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+class ReminderViewSet(mixins.ListModelMixin, OrganizationViewSet):
+    """Planned, sent, cancelled and dropped reminders: admins see everyone's, others their own."""
+
+    serializer_class = serializers.ReminderSerializer
+    filterset_fields = ["status", "kind", "item"]
+
+    def get_queryset(self):
+        queryset = scoped(
+            self,
+            Reminder.objects.select_related("recipient", "digest", "item__obligation__instrument").order_by(
+                "send_at", "id"
+            ),
+        )
+        if getattr(self, "membership", None) and self.membership.role != Membership.Role.ADMIN:
+            queryset = queryset.filter(recipient=self.request.user)
+        return queryset
+
+
+class ReminderPreferencesView(OrganizationAPIView):
+    """Your reminder preferences in this organization (any member, viewers too)."""
+
+    write_roles = frozenset(Membership.Role)
+
+    @extend_schema(responses=serializers.ReminderPreferencesSerializer)
+    def get(self, request, organization_id):
+        return Response(serializers.ReminderPreferencesSerializer(self.membership).data)
+
+    @extend_schema(
+        request=serializers.ReminderPreferencesSerializer, responses=serializers.ReminderPreferencesSerializer
+    )
+    def patch(self, request, organization_id):
+        payload = serializers.ReminderPreferencesSerializer(self.membership, data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        membership = services.reminder_preferences_update(self.membership, **payload.validated_data)
+        return Response(serializers.ReminderPreferencesSerializer(membership).data)
+
+
+class ReminderPolicyView(OrganizationAPIView):
+    """When the organization's people are reminded; admins change it."""
+
+    write_roles = ADMINS
+
+    @extend_schema(responses=serializers.ReminderPolicySerializer)
+    def get(self, request, organization_id):
+        return Response(serializers.ReminderPolicySerializer(reminders.policy_for(self.organization)).data)
+
+    @extend_schema(request=serializers.ReminderPolicySerializer, responses=serializers.ReminderPolicySerializer)
+    def patch(self, request, organization_id):
+        payload = serializers.ReminderPolicySerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        policy = services.reminder_policy_update(self.organization, **payload.validated_data)
+        return Response(serializers.ReminderPolicySerializer(policy).data)
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client posts without a session; the token is the credential
+def reminders_unsubscribe(request, token: str):
+    membership = reminders.membership_for_unsubscribe(token)
+    if membership is None:
+        raise Http404("This unsubscribe link is not valid.")
+    if request.method == "POST":
+        services.reminder_preferences_update(membership, reminders_enabled=False)
+        return HttpResponse(
+            "You will no longer receive deadline reminders from this organization. Escalations of overdue "
+            "obligations to admins are still sent.",
+            content_type="text/plain; charset=utf-8",
+        )
+    return HttpResponse(
+        '<!DOCTYPE html><meta charset="utf-8"><title>Unsubscribe</title>'
+        '<form method="post"><p>Stop deadline reminders from this organization?</p>'
+        '<button type="submit">Unsubscribe</button></form>',
+        content_type="text/html; charset=utf-8",
+    )

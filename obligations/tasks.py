@@ -1,0 +1,22 @@
+import datetime as dt
+
+from celery import shared_task
+from django.conf import settings
+
+from . import reminders
+
+
+@shared_task(acks_late=True)
+def dispatch_reminders(now: str | None = None) -> dict[str, int]:
+    """One pass over due reminders. Beat starts several at once (settings.REMINDER_WORKERS) so
+    that the workers share a large backlog: each takes rows the others have not. ``now`` (ISO
+    8601) replays a pass as of another time, as ``send_due_reminders --now`` does."""
+    moment = dt.datetime.fromisoformat(now) if now else None
+    return reminders.dispatch(now=moment, chunk=settings.REMINDER_CHUNK)
+
+
+@shared_task
+def start_reminder_dispatch() -> int:
+    for _ in range(settings.REMINDER_WORKERS):
+        dispatch_reminders.delay()
+    return settings.REMINDER_WORKERS

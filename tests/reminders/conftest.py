@@ -1,0 +1,104 @@
+"""Organizations with checklist items for the reminder tests, and a real SMTP server."""
+
+import asyncio
+import datetime as dt
+import socket
+import threading
+import zoneinfo
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.contrib.auth import get_user_model
+
+from obligations import reminders, services
+from obligations.models import ChecklistItem, Membership
+from regulations.models import Obligation
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+DUE = dt.date(2027, 3, 15)
+
+
+def at(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def team(db):
+    """An organization with an admin, an officer and a viewer, all with email addresses."""
+    User = get_user_model()
+    admin = User.objects.create_user("admin", "admin@example.com", "pw-admin-123")
+    officer = User.objects.create_user("officer", "officer@example.com", "pw-officer-123")
+    viewer = User.objects.create_user("viewer", "viewer@example.com", "pw-viewer-123")
+    organization = services.organization_create(user=admin, name="Acme", slug="acme", timezone_name="Asia/Shanghai")
+    Membership.objects.create(organization=organization, user=officer, role=Membership.Role.OFFICER)
+    Membership.objects.create(organization=organization, user=viewer, role=Membership.Role.VIEWER)
+    return {"organization": organization, "admin": admin, "officer": officer, "viewer": viewer}
+
+
+@pytest.fixture
+def make_item(team):
+    obligations = iter(Obligation.objects.filter(retired=False).order_by("id"))
+
+    def make(due=DUE, assignee=None, now=None, organization=None):
+        item = ChecklistItem.objects.create(
+            organization=organization or team["organization"],
+            obligation=next(obligations),
+            applicability="applies",
+            due_date=due,
+            assignee=assignee,
+        )
+        reminders.replan([item], now=now or at(due - dt.timedelta(days=60)))
+        return item
+
+    return make
+
+
+class Recorder:
+    """An SMTP handler that keeps what it accepted. ``refuse`` answers 451 to that many
+    messages first; ``hold`` (an Event) stalls every transaction at RCPT until it is set."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = 0
+        self.refused = 0
+        self.hold: threading.Event | None = None
+        self.holding = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.hold is not None:
+            self.holding.set()
+            while not self.hold.is_set():
+                await asyncio.sleep(0.05)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refused < self.refuse:
+            self.refused += 1
+            return "451 4.3.0 Try again later"
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def message_ids(self):
+        return [m["Message-ID"] for m in self.messages]
+
+
+@pytest.fixture
+def smtp(settings):
+    recorder = Recorder()
+    with socket.socket() as probe:  # a free port; the controller checks readiness by connecting
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 10
+    recorder.port = settings.EMAIL_PORT
+    yield recorder
+    if recorder.hold is not None:
+        recorder.hold.set()
+    controller.stop()
