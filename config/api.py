@@ -61,7 +61,8 @@ class StrictFieldsMixin:
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
+            # `format` picks the renderer (?format=json) on any endpoint.
+            unknown = sorted(set(data) - set(self.fields) - {"format"})
             if unknown:
                 raise ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)

@@ -248,7 +248,7 @@ def _status(rule: Rule, as_of: dt.date, preview: bool) -> Reason:
         return Reason("status", False, "expired", {"date": rule.expires.isoformat()})
     if rule.effective and as_of < rule.effective:
         return Reason("status", False, "not_yet_effective", {"date": rule.effective.isoformat()})
-    if rule.status == "expired":  # expired with no recorded end date
+    if rule.status == "expired" and rule.expires is None:  # expired, end date not recorded
         return Reason("status", False, "expired", {"date": "an unrecorded date"})
     params = {"status": rule.status.replace("_", " "), "status_zh": STATUS_ZH[rule.status], "as_of": as_of.isoformat()}
     return Reason("status", True, "in_force", params)

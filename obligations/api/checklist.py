@@ -239,7 +239,8 @@ class ChecklistFilter(django_filters.FilterSet):
         return queryset.filter(assignee_id=int(value))
 
     def filter_overdue(self, queryset, name, value):
-        late = Q(due_date__lt=self.request.parser_context["view"].today, status__in=checklist.OPEN_STATUSES)
+        # The organization's today, set on the request by the API view or the web page.
+        late = Q(due_date__lt=self.request.organization_today, status__in=checklist.OPEN_STATUSES)
         return queryset.filter(late) if value else queryset.exclude(late)
 
     def filter_superseded(self, queryset, name, value):
@@ -293,7 +294,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.today = checklist.organization_today(self.organization)
+        self.today = request.organization_today = checklist.organization_today(self.organization)
 
     def get_queryset(self):
         queryset = ChecklistItem.objects.select_related(

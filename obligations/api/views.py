@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from config.api import language
 from regulations import selectors as catalog
 from regulations.applicability import Outcome, decisive_questions, evaluate
-from regulations.models import EventType, Fact
+from regulations.models import EventType, Fact, Jurisdiction
 
 from .. import calendar, reminders, selectors, services
 from ..errors import ServiceError
@@ -98,6 +98,8 @@ class MemberViewSet(
         return scoped(self, Membership.objects.select_related("user").order_by("created_at", "id"))
 
     def perform_update(self, serializer):
+        if "role" not in serializer.validated_data:
+            raise ValidationError({"role": ["This field is required."]})
         _service_call(services.membership_change_role, serializer.instance, serializer.validated_data["role"])
 
     def perform_destroy(self, instance):
@@ -270,6 +272,7 @@ class QuestionsView(OrganizationAPIView):
         result = evaluate(book, profile.answers, events, as_of=options.get("as_of") or timezone.localdate())
         facts = {f.key: f for f in Fact.objects.all()}
         event_types = {e.key: e for e in EventType.objects.all()}
+        places = list(Jurisdiction.objects.values("code", "name_zh", "name_en"))
         lang = language(request)
         waiting: dict = {}
         for evaluation in result.group(Outcome.NEEDS_REVIEW):
@@ -282,7 +285,7 @@ class QuestionsView(OrganizationAPIView):
                 entry = {
                     "question": fact.question_zh if lang == "zh" else fact.question_en,
                     "type": fact.type,
-                    "values": fact.values,
+                    "values": places if fact.type.startswith("jurisdiction") else fact.values,
                 }
             else:
                 event = event_types[missing.key]

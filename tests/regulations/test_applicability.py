@@ -321,3 +321,17 @@ def test_every_catalogue_condition_evaluates_with_nothing_answered_and_everythin
     events = {key: [dt.date(2024, 1, 1)] for key in rulebook.events}
     full = evaluate(rulebook, everything, events, as_of=AS_OF)
     assert full.counts()["needs_review"] == 0
+
+
+def test_an_instrument_now_expired_applied_while_its_dates_ran():
+    lingang = rule(
+        "lingang",
+        status="expired",
+        jurisdiction="CN-SH-LG",
+        effective=dt.date(2024, 2, 8),
+        expires=dt.date(2025, 2, 7),
+    )
+    answers = {"roles": ["provider"], **PLACED_IN_LINGANG}
+    assert outcome_of(book(lingang), answers, as_of=dt.date(2024, 6, 1))["lingang"].outcome is Outcome.APPLIES
+    late = outcome_of(book(lingang), answers, as_of=dt.date(2026, 1, 1))["lingang"]
+    assert (late.outcome, late.reasons[0].text()) == (Outcome.DOES_NOT_APPLY, "The instrument expired on 2025-02-07.")
