@@ -19,4 +19,5 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("calendar/<str:secret>.ics", calendar_feed, name="calendar-feed"),
     path("reminders/unsubscribe/<str:token>/", reminders_unsubscribe, name="reminders-unsubscribe"),
+    path("", include("obligations.web.urls")),
 ]

@@ -7,6 +7,7 @@ silently vanishing from subscribers' calendars."""
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from icalendar import Calendar, Event
 
@@ -37,9 +38,14 @@ def feed_revoke(feed: CalendarFeed) -> None:
 
 
 def feed_for_secret(secret: str) -> CalendarFeed | None:
+    # The feed dies with its creator's membership: a former member's URL shows nothing.
     return (
         CalendarFeed.objects.select_related("organization")
-        .filter(digest=digest(secret), revoked_at__isnull=True)
+        .filter(
+            digest=digest(secret),
+            revoked_at__isnull=True,
+            organization__memberships__user=F("created_by"),
+        )
         .first()
     )
 

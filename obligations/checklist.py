@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from regulations import selectors
@@ -35,6 +35,27 @@ LOOKBACK = dt.timedelta(days=31)
 HORIZON = dt.timedelta(days=366)
 EVENT_DEADLINES = {"after_event", "before_event", "qualitative"}
 OPEN_STATUSES = (ChecklistItem.Status.OPEN, ChecklistItem.Status.IN_PROGRESS)
+
+
+def overdue(today: dt.date) -> Q:
+    """Items past their due date and not finished. Items that still need review are not
+    counted: the duty may not apply at all."""
+    return Q(
+        due_date__lt=today,
+        status__in=OPEN_STATUSES,
+        superseded_at__isnull=True,
+        applicability=ChecklistItem.Applicability.APPLIES,
+    )
+
+
+def is_overdue(item: ChecklistItem, today: dt.date) -> bool:
+    return bool(
+        item.due_date
+        and item.due_date < today
+        and item.status in OPEN_STATUSES
+        and item.superseded_at is None
+        and item.applicability == ChecklistItem.Applicability.APPLIES
+    )
 
 
 def organization_today(organization: Organization) -> dt.date:
@@ -66,7 +87,7 @@ class Plan:
     added: list[Wanted] = field(default_factory=list)
     superseded: list[tuple[ChecklistItem, str]] = field(default_factory=list)
     restored: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)
-    redated: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)
+    redated: list[tuple[ChecklistItem, Wanted, dt.date | None]] = field(default_factory=list)  # with the old date
     reclassified: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)
     refreshed: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)  # reasons only, no history
 
@@ -89,8 +110,8 @@ class Plan:
             ],
             "superseded": [{"item": i.pk, "obligation": i.obligation_id, "reason": r} for i, r in self.superseded],
             "redated": [
-                {"item": i.pk, "obligation": i.obligation_id, "from": _iso_date(i.due_date), "to": _iso(w)}
-                for i, w in self.redated
+                {"item": i.pk, "obligation": i.obligation_id, "from": _iso_date(old), "to": _iso(w)}
+                for i, w, old in self.redated
             ],
         }
 
@@ -246,7 +267,7 @@ def checklist_plan(organization: Organization, *, as_of: dt.date | None = None) 
             due.opens if due else None,
             w.basis["estimated"],
         ):
-            plan.redated.append((item, w))
+            plan.redated.append((item, w, item.due_date))
         if (item.applicability, item.waiting_for) != (w.applicability, w.waiting_for):
             plan.reclassified.append((item, w))
         elif item.reasons != w.reasons or item.due_basis != w.basis:
@@ -333,7 +354,7 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
             )
         )
         changed[item.pk] = item
-    for item, w in plan.redated:
+    for item, w, _ in plan.redated:
         old = (item.due_date, item.opens)
         _apply(item, w)
         item.due_sequence += 1
@@ -431,6 +452,8 @@ def item_update(
     note: str = "",
 ) -> ChecklistItem:
     """Change an item if nobody else changed it since ``expected_version``; record the change."""
+    # The organization row first, as checklist_sync takes it: an edit and a sync never interleave.
+    Organization.objects.select_for_update().get(pk=item.organization_id)
     item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
     if item.version != expected_version:
         raise StaleVersion

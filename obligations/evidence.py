@@ -1,6 +1,7 @@
 """Checks on uploaded evidence files: size, type by content (not only by name), and a file
 name safe to show and to send back in Content-Disposition."""
 
+import codecs
 import hashlib
 import re
 import unicodedata
@@ -61,18 +62,20 @@ def check_upload(upload) -> CheckedUpload:
         raise UploadRejected(f"Files of type '{extension or 'none'}' are not accepted; allowed: {allowed}.")
     content_type, signature = SIGNATURES[extension]
     digest, head, size = hashlib.sha256(), b"", 0
-    for chunk in upload.chunks():
-        if not head:
-            head = chunk[:16]
-        digest.update(chunk)
-        size += len(chunk)
-        if signature is None:
-            try:
-                chunk.decode("utf-8")
-            except UnicodeDecodeError as error:
-                # A chunk may end inside a character; only an error before the last 3 bytes counts.
-                if error.start < len(chunk) - 3:
-                    raise UploadRejected(f"A {extension} file must be UTF-8 text.") from None
+    # Incremental: a character split between two chunks is still one valid character.
+    text = codecs.getincrementaldecoder("utf-8")() if signature is None else None
+    try:
+        for chunk in upload.chunks():
+            if not head:
+                head = chunk[:16]
+            digest.update(chunk)
+            size += len(chunk)
+            if text:
+                text.decode(chunk)
+        if text:
+            text.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise UploadRejected(f"A {extension} file must be UTF-8 text.") from None
     if signature is not None and not head.startswith(signature):
         raise UploadRejected(f"The content is not a {extension} file.")
     upload.seek(0)

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Organization(models.Model):
@@ -22,9 +23,9 @@ class Organization(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin"
-        OFFICER = "officer"
-        VIEWER = "viewer"
+        ADMIN = "admin", _("Admin")
+        OFFICER = "officer", _("Officer")
+        VIEWER = "viewer", _("Viewer")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
@@ -34,8 +35,8 @@ class Membership(models.Model):
         EN = "en", "English"
 
     class Delivery(models.TextChoices):
-        IMMEDIATE = "immediate", "One email per reminder"
-        DAILY = "daily", "One digest a day"
+        IMMEDIATE = "immediate", _("One email per reminder")
+        DAILY = "daily", _("One digest a day")
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.OFFICER)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -160,10 +161,10 @@ class ChecklistItem(models.Model):
     is superseded, keeping its history and evidence."""
 
     class Status(models.TextChoices):
-        OPEN = "open"
-        IN_PROGRESS = "in_progress"
-        DONE = "done"
-        NOT_APPLICABLE = "not_applicable"
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
     class Applicability(models.TextChoices):
         APPLIES = "applies"
@@ -223,13 +224,13 @@ class ItemHistory(models.Model):
     changed from and to. Nothing updates or deletes these rows."""
 
     class Action(models.TextChoices):
-        CREATED = "created"
-        UPDATED = "updated"
-        REDATED = "redated"
-        SUPERSEDED = "superseded"
-        RESTORED = "restored"
-        COMMENTED = "commented"
-        EVIDENCE_ADDED = "evidence_added"
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("updated")
+        REDATED = "redated", _("due date moved")
+        SUPERSEDED = "superseded", _("superseded")
+        RESTORED = "restored", _("restored")
+        COMMENTED = "commented", _("commented")
+        EVIDENCE_ADDED = "evidence_added", _("evidence added")
 
     item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="history")
     actor = models.ForeignKey(

@@ -78,6 +78,8 @@ def _points(item: ChecklistItem, policy: ReminderPolicy, today: dt.date) -> list
 def _wanted(item, policy, members: list[Membership], today: dt.date) -> dict[tuple, Reminder]:
     if item.due_date is None or item.status not in OPEN or item.superseded_at is not None:
         return {}
+    if item.applicability != ChecklistItem.Applicability.APPLIES:
+        return {}  # nobody is chased for a duty that may not apply; the questionnaire asks instead
     members = [m for m in members if m.user.email]  # nobody to write to otherwise
     writers = [m for m in members if m.role != Membership.Role.VIEWER]
     assigned = [m for m in writers if m.user_id == item.assignee_id]
@@ -152,7 +154,12 @@ def replan_organization(organization: Organization) -> tuple[int, int]:
 
 def _still_due(reminder: Reminder) -> bool:
     item = reminder.item
-    return item.status in OPEN and item.superseded_at is None and item.due_date == reminder.due_date
+    return (
+        item.status in OPEN
+        and item.superseded_at is None
+        and item.applicability == ChecklistItem.Applicability.APPLIES
+        and item.due_date == reminder.due_date
+    )
 
 
 def assemble(*, now: dt.datetime, limit: int = 100) -> int:

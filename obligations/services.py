@@ -17,7 +17,7 @@ from regulations.selectors import work_calendar
 from . import reminders
 from .checklist import checklist_sync
 from .errors import ServiceError
-from .models import ApiToken, Invitation, Membership, Organization, OrganizationEvent, ProfileVersion
+from .models import ApiToken, CalendarFeed, Invitation, Membership, Organization, OrganizationEvent, ProfileVersion
 from .selectors import profile_current
 
 TOKEN_PREFIX = "cot_"  # noqa: S105 (a marker that makes leaked tokens recognizable, not a secret)
@@ -67,6 +67,9 @@ def membership_remove(membership: Membership) -> None:
     Organization.objects.select_for_update().get(pk=membership.organization_id)
     _keep_an_admin(membership)
     membership.delete()
+    CalendarFeed.objects.filter(organization=membership.organization_id, created_by=membership.user_id).update(
+        revoked_at=timezone.now()
+    )
     reminders.replan_organization(membership.organization)
 
 

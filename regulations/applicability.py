@@ -112,7 +112,7 @@ class Evaluation:
 
 
 MESSAGES: dict[str, tuple[str, str]] = {
-    "in_force": ("The instrument is {status} on {as_of}.", "该文件于{as_of}处于{status_zh}状态。"),
+    "in_force": ("The instrument is {status}.", "该文件{status_zh}。"),
     "draft": (
         "A draft for comment creates no binding duty.",
         "征求意见稿不产生约束力。",
@@ -142,7 +142,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "role_unknown": ("Addressed to {roles}; the organization's roles are not known.", "适用于{roles}，组织角色未知。"),
     "condition": ("Condition {condition}: {verdict}.", "条件 {condition}：{verdict_zh}。"),
 }
-STATUS_ZH = {"in_force": "现行有效", "trial": "试行", "expired": "失效", "repealed": "废止"}
+# How an instrument that applies on the as-of date is described, by its catalogue status.
+STATUS_TEXT = {
+    "in_force": ("in force", "现行有效"),
+    "trial": ("in force on trial", "处于试行期"),
+    "expired": ("in force on that date", "在该日期有效"),
+    "draft_for_comment": ("previewed as if in force", "按已生效预览"),
+}
 VERDICT_ZH = {"holds": "成立", "does not hold": "不成立", "unknown": "未知"}
 
 
@@ -250,7 +256,9 @@ def _status(rule: Rule, as_of: dt.date, preview: bool) -> Reason:
         return Reason("status", False, "not_yet_effective", {"date": rule.effective.isoformat()})
     if rule.status == "expired" and rule.expires is None:  # expired, end date not recorded
         return Reason("status", False, "expired", {"date": "an unrecorded date"})
-    params = {"status": rule.status.replace("_", " "), "status_zh": STATUS_ZH[rule.status], "as_of": as_of.isoformat()}
+    # No date in the text: an item's reasons stay the same from one day to the next.
+    en, zh = STATUS_TEXT[rule.status]
+    params = {"status": en, "status_zh": zh}
     return Reason("status", True, "in_force", params)
 
 

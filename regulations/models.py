@@ -4,6 +4,7 @@ reviewed YAML files; nothing else edits them."""
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Jurisdiction(models.Model):
@@ -75,11 +76,11 @@ class EventType(models.Model):
 
 class Instrument(models.Model):
     class Status(models.TextChoices):
-        DRAFT_FOR_COMMENT = "draft_for_comment", "Draft for comment"
-        TRIAL = "trial", "Trial"
-        IN_FORCE = "in_force", "In force"
-        EXPIRED = "expired", "Expired"
-        REPEALED = "repealed", "Repealed"
+        DRAFT_FOR_COMMENT = "draft_for_comment", _("Draft for comment")
+        TRIAL = "trial", _("Trial")
+        IN_FORCE = "in_force", _("In force")
+        EXPIRED = "expired", _("Expired")
+        REPEALED = "repealed", _("Repealed")
 
     class Nature(models.TextChoices):
         LAW = "law"
@@ -177,18 +178,18 @@ class Provision(models.Model):
 
 class Obligation(models.Model):
     class Modality(models.TextChoices):
-        MUST = "must"
-        MUST_NOT = "must_not"
-        SHOULD = "should"
-        MAY = "may"
-        ENCOURAGED = "encouraged"
+        MUST = "must", _("must")
+        MUST_NOT = "must_not", _("must not")
+        SHOULD = "should", _("should")
+        MAY = "may", _("may")
+        ENCOURAGED = "encouraged", _("encouraged")
 
     class Kind(models.TextChoices):
-        DUTY = "duty"
-        PROHIBITION = "prohibition"
-        TARGET = "target"
-        INCENTIVE = "incentive"
-        AUTHORITY_DUTY = "authority_duty"
+        DUTY = "duty", _("Duty")
+        PROHIBITION = "prohibition", _("Prohibition")
+        TARGET = "target", _("Target")
+        INCENTIVE = "incentive", _("Incentive or opportunity")
+        AUTHORITY_DUTY = "authority_duty", _("Authority duty")
 
     class DeadlineKind(models.TextChoices):
         FIXED = "fixed"

@@ -6,7 +6,7 @@ import io
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -14,11 +14,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from config.api import StrictFieldsMixin, StrictFilterBackend, language
+from config.api import StrictFieldsMixin, StrictFilterBackend, StrictOrderingFilter, language
 
 from .. import checklist
 from ..errors import ServiceError
@@ -100,12 +99,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
         return item.obligation.quote_zh if self._lang() == "zh" else item.obligation.summary_en
 
     def get_overdue(self, item) -> bool:
-        return bool(
-            item.due_date
-            and item.superseded_at is None
-            and item.status in checklist.OPEN_STATUSES
-            and item.due_date < self.context["today"]
-        )
+        return checklist.is_overdue(item, self.context["today"])
 
     def get_due_estimated(self, item) -> bool:
         return bool(item.due_basis.get("estimated"))
@@ -207,6 +201,13 @@ class EvidenceCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 # --- Filters -------------------------------------------------------------------------------
 
 
+class StrictBooleanFilter(django_filters.ChoiceFilter):
+    """``true`` or ``false``; anything else is a 400 rather than being ignored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, choices=[("true", "true"), ("false", "false")], **kwargs)
+
+
 class ChecklistFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ChecklistItem.Status.choices)
     applicability = django_filters.ChoiceFilter(choices=ChecklistItem.Applicability.choices)
@@ -217,8 +218,8 @@ class ChecklistFilter(django_filters.FilterSet):
     assignee = django_filters.CharFilter(method="filter_assignee", help_text="A user id, 'me' or 'none'.")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
-    superseded = django_filters.BooleanFilter(
+    overdue = StrictBooleanFilter(method="filter_overdue")
+    superseded = StrictBooleanFilter(
         method="filter_superseded", help_text="Superseded items are hidden unless this is true."
     )
 
@@ -240,21 +241,27 @@ class ChecklistFilter(django_filters.FilterSet):
 
     def filter_overdue(self, queryset, name, value):
         # The organization's today, set on the request by the API view or the web page.
-        late = Q(due_date__lt=self.request.organization_today, status__in=checklist.OPEN_STATUSES)
-        return queryset.filter(late) if value else queryset.exclude(late)
+        late = checklist.overdue(self.request.organization_today)
+        return queryset.filter(late) if value == "true" else queryset.exclude(late)
 
     def filter_superseded(self, queryset, name, value):
-        return queryset.filter(superseded_at__isnull=not value)
+        return queryset.filter(superseded_at__isnull=value != "true")
 
     @property
     def qs(self):
         queryset = super().qs
-        if "superseded" not in self.data:
+        if not self.form.cleaned_data.get("superseded"):
             queryset = queryset.filter(superseded_at__isnull=True)
         return queryset
 
 
 # --- Views ---------------------------------------------------------------------------------
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text people typed, made inert for spreadsheet programs: a cell starting with = + - @
+    or a control character would be run as a formula (OWASP "CSV injection")."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class PreconditionFailed(APIException):
@@ -287,7 +294,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
     that need review, waiting for answers); nothing here creates or deletes them."""
 
     filterset_class = ChecklistFilter
-    filter_backends = [StrictFilterBackend, OrderingFilter]
+    filter_backends = [StrictFilterBackend, StrictOrderingFilter]
     ordering_fields = ["due_date", "status", "updated_at", "id"]
     ordering = ["due_date", "id"]
     http_method_names = ["get", "patch", "post", "head", "options"]
@@ -295,6 +302,11 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self.today = request.organization_today = checklist.organization_today(self.organization)
+
+    def filter_queryset(self, queryset):
+        # The list's filters (superseded items hidden by default) do not apply to one item:
+        # a superseded item stays readable at its URL.
+        return super().filter_queryset(queryset) if self.action in ("list", "export") else queryset
 
     def get_queryset(self):
         queryset = ChecklistItem.objects.select_related(
@@ -404,6 +416,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         items = self.filter_queryset(self.get_queryset()).annotate(evidence_count=Count("evidence"))
         out = io.StringIO()
         writer = csv.writer(out)
+        cell = spreadsheet_safe
         writer.writerow(
             [
                 "id",
@@ -442,12 +455,12 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
                     item.applicability,
                     item.status,
                     item.due_date.isoformat() if item.due_date else "",
-                    item.assignee.username if item.assignee else "",
-                    item.completed_by.username if item.completed_by else "",
+                    cell(item.assignee.username if item.assignee else ""),
+                    cell(item.completed_by.username if item.completed_by else ""),
                     item.completed_at.isoformat() if item.completed_at else "",
-                    item.justification,
+                    cell(item.justification),
                     item.evidence_count,
-                    item.superseded_reason,
+                    cell(item.superseded_reason),
                 ]
             )
         response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")

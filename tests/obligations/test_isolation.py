@@ -43,7 +43,7 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-SCOPE = "organizations/<int:organization_id>/"
+SCOPE = "api/v1/organizations/<int:organization_id>/"
 METHODS = ("get", "post", "put", "patch", "delete")
 WRITES = ("post", "put", "patch", "delete")
 BODY_METHODS = ("post", "put", "patch")
@@ -89,7 +89,7 @@ def _url_arguments(route: str) -> list[str]:
 def scoped_routes() -> list[Route]:
     routes = []
     for route, pattern in _walk(get_resolver().url_patterns):
-        if SCOPE not in route:
+        if not route.startswith(SCOPE):
             continue
         routes.append(
             Route(

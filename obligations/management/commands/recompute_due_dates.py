@@ -16,8 +16,8 @@ class Command(BaseCommand):
         plans = checklist_sync_all(cause="due dates recomputed after a holiday schedule change", dry_run=dry_run)
         verb = "would move" if dry_run else "moved"
         for plan in plans:
-            for item, wanted in plan.redated:
+            for item, wanted, old in plan.redated:
                 new = wanted.due.due_date if wanted.due else None
-                self.stdout.write(f"{plan.organization}: item {item.pk} {verb} from {item.due_date} to {new}")
+                self.stdout.write(f"{plan.organization}: item {item.pk} {verb} from {old} to {new}")
         total = sum(len(p.redated) for p in plans)
         self.stdout.write(self.style.SUCCESS(f"{total} due date(s) {verb} across {len(plans)} organization(s)."))

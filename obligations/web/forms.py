@@ -1,0 +1,55 @@
+"""Forms of the web pages. Validation that the API shares lives in the services and in
+regulations.applicability; these only shape the HTML input."""
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..models import ChecklistItem, Membership
+
+
+class ItemForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(label=_("Status"), choices=ChecklistItem.Status.choices)
+    assignee = forms.TypedChoiceField(label=_("Assignee"), coerce=int, empty_value=None, required=False)
+    justification = forms.CharField(
+        label=_("Why it does not apply"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    note = forms.CharField(label=_("Note for the history"), required=False, max_length=5000)
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", _("Nobody"))] + [(m.user_id, m.user.username) for m in members]
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("Comment"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EvidenceForm(forms.Form):
+    evidence_date = forms.DateField(
+        label=_("Date the evidence shows"), initial=dt.date.today, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=5000)
+    url = forms.URLField(label=_("Link"), required=False, max_length=1000, assume_scheme="https")
+    file = forms.FileField(label=_("File"), required=False)
+
+
+class PreferencesForm(forms.ModelForm):
+    reminder_hour = forms.IntegerField(label=_("Local hour to send"), min_value=0, max_value=23)
+
+    class Meta:
+        model = Membership
+        fields = ["reminders_enabled", "reminder_language", "reminder_delivery", "reminder_hour", "reminder_timezone"]
+        labels = {
+            "reminders_enabled": _("Send me deadline reminders"),
+            "reminder_language": _("Language"),
+            "reminder_delivery": _("Delivery"),
+            "reminder_timezone": _("Time zone"),
+        }
+
+
+class FeedForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    mine_only = forms.BooleanField(label=_("Only items assigned to me"), required=False)

@@ -1,0 +1,24 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+organization = [
+    path("", views.dashboard, name="web-dashboard"),
+    path("checklist/", views.checklist_page, name="web-checklist"),
+    path("checklist/<int:item_id>/", views.item_page, name="web-item"),
+    path("checklist/<int:item_id>/status/", views.item_quick_status, name="web-item-status"),
+    path("profile/", views.profile_page, name="web-profile"),
+    path("preferences/", views.preferences_page, name="web-preferences"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("organizations/", views.organizations, name="web-organizations"),
+    path("organizations/<int:organization_id>/", include(organization)),
+    path("catalog/", views.catalog_page, name="web-catalog"),
+    path("catalog/<slug:code>/", views.instrument_page, name="web-instrument"),
+]

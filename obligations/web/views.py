@@ -1,0 +1,465 @@
+"""Web pages for compliance officers. They call the same services and selectors as the API;
+what a page adds is only the HTML. Organization pages go through ``member_page``, which finds
+the organization through the visitor's membership (404 otherwise) and refuses changes from
+viewers, as the API does."""
+
+import datetime as dt
+import functools
+import zoneinfo
+from collections import Counter
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from config.api import language
+from regulations import selectors as catalog
+from regulations.applicability import decisive_questions, evaluate, validate_answers
+from regulations.models import Fact, Instrument, Jurisdiction, Obligation, Provision
+
+from .. import calendar, checklist, selectors, services
+from ..api.checklist import ChecklistFilter
+from ..errors import ServiceError
+from ..evidence import UploadRejected, check_upload
+from ..models import CalendarFeed, ChecklistItem, Membership, Organization
+from . import forms
+
+WRITERS = (Membership.Role.ADMIN, Membership.Role.OFFICER)
+
+
+def member_page(view=None, *, viewers_may_post=False):
+    """The organization from the URL, through the visitor's membership; POST needs a writer."""
+
+    def decorate(view):
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request, organization_id, *args, **kwargs):
+            membership = (
+                Membership.objects.select_related("organization")
+                .filter(organization_id=organization_id, user=request.user)
+                .first()
+            )
+            if membership is None:
+                raise Http404("No such organization.")
+            if request.method == "POST" and membership.role not in WRITERS and not viewers_may_post:
+                raise PermissionDenied(_("Viewers cannot change anything."))
+            request.membership, request.organization = membership, membership.organization
+            request.organization_today = checklist.organization_today(membership.organization)
+            with timezone.override(zoneinfo.ZoneInfo(membership.organization.timezone)):
+                return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view else decorate
+
+
+def _page(request, template, context):
+    memberships = (
+        Membership.objects.filter(user=request.user).select_related("organization").order_by("organization__name")
+    )
+    membership = getattr(request, "membership", None)
+    return render(
+        request,
+        template,
+        {
+            "memberships": memberships,
+            "organization": getattr(request, "organization", None),
+            "membership": membership,
+            "can_write": membership is not None and membership.role in WRITERS,
+            "today": getattr(request, "organization_today", None),
+            "lang": language(request),
+            **context,
+        },
+    )
+
+
+@login_required
+def home(request):
+    first = Membership.objects.filter(user=request.user).order_by("organization__name").first()
+    if first:
+        return redirect("web-dashboard", organization_id=first.organization_id)
+    return redirect("web-organizations")
+
+
+@login_required
+def organizations(request):
+    """The organization switcher, and a form to create one."""
+    if request.method == "POST":
+        name, slug = request.POST.get("name", "").strip(), request.POST.get("slug", "").strip()
+        if not name or not slug or Organization.objects.filter(slug=slug).exists():
+            messages.error(request, _("Give a name and a short name (slug) that is not taken."))
+        else:
+            organization = services.organization_create(
+                user=request.user, name=name, slug=slug, timezone_name="Asia/Shanghai"
+            )
+            return redirect("web-profile", organization_id=organization.pk)
+    return _page(request, "web/organizations.html", {})
+
+
+# --- Dashboard -----------------------------------------------------------------------------
+
+
+def _items(request):
+    return ChecklistItem.objects.filter(organization=request.organization, superseded_at__isnull=True)
+
+
+@member_page
+def dashboard(request):
+    items = _items(request)
+    today = request.organization_today
+    late = items.filter(checklist.overdue(today))
+    upcoming = items.filter(
+        due_date__gte=today, due_date__lte=today + dt.timedelta(days=30), status__in=checklist.OPEN_STATUSES
+    )
+    related = ("obligation__instrument", "obligation__provision")
+    context = {
+        "by_status": dict(items.values_list("status").annotate(n=Count("id")).order_by()),
+        "by_phase": items.values("obligation__phase__key", "obligation__phase__name_zh", "obligation__phase__name_en")
+        .annotate(n=Count("id"), open=Count("id", filter=Q(status__in=checklist.OPEN_STATUSES)))
+        .order_by("-n"),
+        "by_instrument": items.values(
+            "obligation__instrument__code", "obligation__instrument__title_zh", "obligation__instrument__title_en"
+        )
+        .annotate(n=Count("id"), done=Count("id", filter=Q(status=ChecklistItem.Status.DONE)))
+        .order_by("-n"),
+        "overdue": late.select_related(*related).order_by("due_date")[:20],
+        "overdue_count": late.count(),
+        "upcoming": upcoming.select_related(*related).order_by("due_date")[:20],
+        "recent": items.filter(status=ChecklistItem.Status.DONE)
+        .select_related(*related, "completed_by")
+        .order_by("-completed_at")[:10],
+        "waiting": items.filter(applicability=ChecklistItem.Applicability.NEEDS_REVIEW).count(),
+        "total": items.count(),
+    }
+    return _page(request, "web/dashboard.html", context)
+
+
+# --- Checklist -----------------------------------------------------------------------------
+
+
+def _item_queryset(request):
+    return (
+        ChecklistItem.objects.filter(organization=request.organization)
+        .select_related("obligation__instrument", "obligation__provision", "obligation__phase", "assignee")
+        .order_by("due_date", "id")
+    )
+
+
+@member_page
+def checklist_page(request):
+    params = request.GET.copy()
+    params.pop("page", None)
+    filterset = ChecklistFilter(params, queryset=_item_queryset(request), request=request)
+    items = filterset.qs if filterset.is_valid() else _item_queryset(request).none()
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    phases = Obligation.objects.filter(
+        pk__in=ChecklistItem.objects.filter(organization=request.organization).values("obligation")
+    ).values_list("phase__key", flat=True)
+    instruments = Instrument.objects.filter(
+        obligations__in=ChecklistItem.objects.filter(organization=request.organization).values("obligation")
+    ).distinct()
+    context = {
+        "page": page,
+        "filterset": filterset,
+        "query": params.urlencode(),
+        "statuses": ChecklistItem.Status.choices,
+        "phases": sorted(set(phases)),
+        "instruments": instruments.order_by("code"),
+        "kinds": Obligation.Kind.choices,
+    }
+    return _page(request, "web/checklist.html", context)
+
+
+def _members(organization):
+    return (
+        Membership.objects.filter(organization=organization).exclude(role=Membership.Role.VIEWER).select_related("user")
+    )
+
+
+def _update(request, item, form) -> ChecklistItem | None:
+    data = form.cleaned_data
+    try:
+        return checklist.item_update(
+            item,
+            actor=request.user,
+            expected_version=data["version"],
+            status=data["status"],
+            assignee=_members(request.organization).get(user_id=data["assignee"]).user
+            if data.get("assignee")
+            else None,
+            justification=data.get("justification", ""),
+            note=data.get("note", ""),
+        )
+    except checklist.StaleVersion:
+        form.add_error(None, _("Someone changed this item since you opened it. It is shown again as it is now."))
+    except ServiceError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+    except Membership.DoesNotExist:
+        form.add_error("assignee", _("Not a member who can work on items."))
+    return None
+
+
+@member_page
+@require_POST
+def item_quick_status(request, item_id):
+    """htmx: a row's "done" / "start" button; answers with the row."""
+    item = get_object_or_404(_item_queryset(request), pk=item_id)
+    form = forms.ItemForm(
+        {
+            "version": request.POST.get("version"),
+            "status": request.POST.get("status"),
+            "assignee": item.assignee_id or "",
+            "justification": item.justification,
+            "note": request.POST.get("note", ""),
+        },
+        members=_members(request.organization),
+    )
+    error = None
+    if form.is_valid() and _update(request, item, form):
+        item = _item_queryset(request).get(pk=item.pk)
+    else:
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+        item = _item_queryset(request).get(pk=item.pk)
+    return _page(request, "web/_item_row.html", {"item": item, "row_error": error})
+
+
+@member_page
+def item_page(request, item_id):
+    item = get_object_or_404(
+        _item_queryset(request).prefetch_related("evidence__uploaded_by", "history__actor", "obligation__roles"),
+        pk=item_id,
+    )
+    members = _members(request.organization)
+    initial = {
+        "version": item.version,
+        "status": item.status,
+        "assignee": item.assignee_id or "",
+        "justification": item.justification,
+    }
+    item_form = forms.ItemForm(initial=initial, members=members)
+    comment_form, evidence_form = forms.CommentForm(), forms.EvidenceForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "update":
+            item_form = forms.ItemForm(request.POST, members=members)
+            if item_form.is_valid() and _update(request, item, item_form):
+                messages.success(request, _("Saved."))
+                return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
+            if item_form.non_field_errors():  # stale: show the item as it is now, keep the message
+                item.refresh_from_db()
+                errors = item_form.non_field_errors()
+                item_form = forms.ItemForm(initial={**initial, "version": item.version}, members=members)
+                item_form.add_error(None, errors)
+        elif action == "comment":
+            comment_form = forms.CommentForm(request.POST)
+            if comment_form.is_valid():
+                checklist.item_comment(item, actor=request.user, text=comment_form.cleaned_data["text"])
+                return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
+        elif action == "evidence":
+            evidence_form = forms.EvidenceForm(request.POST, request.FILES)
+            if evidence_form.is_valid():
+                data = evidence_form.cleaned_data
+                try:
+                    upload = check_upload(data["file"]) if data.get("file") else None
+                except UploadRejected as error:
+                    evidence_form.add_error("file", str(error))
+                else:
+                    if upload or data.get("note") or data.get("url"):
+                        checklist.evidence_add(
+                            item,
+                            actor=request.user,
+                            evidence_date=data["evidence_date"],
+                            note=data.get("note", ""),
+                            url=data.get("url", ""),
+                            upload=upload,
+                        )
+                        messages.success(request, _("Evidence added."))
+                        return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
+                    evidence_form.add_error(None, _("Give a note, a link or a file."))
+    lang = language(request)
+    reasons = [{"result": r["result"], "text": r.get(f"text_{lang}", "")} for r in item.reasons]
+    context = {
+        "item": item,
+        "reasons": reasons,
+        "item_form": item_form,
+        "comment_form": comment_form,
+        "evidence_form": evidence_form,
+        "history": item.history.all(),
+    }
+    return _page(request, "web/item.html", context)
+
+
+# --- Questionnaire -------------------------------------------------------------------------
+
+
+def _answers_from_post(post, facts) -> dict:
+    answers = {}
+    for fact in facts:
+        if post.get(f"unknown-{fact.key}"):
+            answers[fact.key] = None
+            continue
+        if fact.type in ("set", "jurisdiction_set"):
+            answers[fact.key] = post.getlist(fact.key)
+        elif fact.type == "boolean":
+            value = post.get(fact.key)
+            answers[fact.key] = {"true": True, "false": False}.get(value)
+        elif fact.type == "number":
+            raw = post.get(fact.key, "").strip()
+            try:
+                answers[fact.key] = float(raw) if "." in raw else int(raw) if raw else None
+            except ValueError:
+                answers[fact.key] = raw  # validate_answers names the error
+        else:
+            answers[fact.key] = post.get(fact.key) or None
+    return answers
+
+
+@member_page
+def profile_page(request):
+    organization = request.organization
+    book = catalog.rulebook()
+    facts = list(Fact.objects.all())
+    current = selectors.profile_current(organization)
+    errors: dict[str, list[str]] = {}
+    answers = current.answers
+    if request.method == "POST":
+        submitted = _answers_from_post(request.POST, facts)
+        clean, errors = validate_answers(book, submitted)
+        if not errors:
+            services.profile_update(
+                organization=organization,
+                answers=clean,
+                unset=[k for k, v in submitted.items() if v is None],
+                replace=True,
+                changed_by=request.user,
+            )
+            messages.success(request, _("Profile saved; the checklist has been updated."))
+            return redirect("web-profile", organization_id=organization.pk)
+        answers = submitted
+    result = evaluate(
+        book,
+        current.answers,
+        selectors.organization_event_dates(organization),
+        as_of=request.organization_today,
+    )
+    decides = {m.key: n for m, n in decisive_questions(result) if m.kind == "fact"}
+    places = list(Jurisdiction.objects.all())
+    lang = language(request)
+    questions = []
+    for fact in facts:
+        options = (
+            [{"key": j.code, "name": j.name_zh if lang == "zh" else j.name_en} for j in places]
+            if fact.type.startswith("jurisdiction")
+            else [{"key": v["key"], "name": v["name_zh"] if lang == "zh" else v["name_en"]} for v in fact.values]
+        )
+        value = answers.get(fact.key)
+        questions.append(
+            {
+                "fact": fact,
+                "question": fact.question_zh if lang == "zh" else fact.question_en,
+                "help": fact.description_zh if lang == "zh" else fact.description_en,
+                "options": options,
+                "value": value,
+                "selected": set(value) if isinstance(value, list) else {value},
+                "unknown": value is None,
+                "decides": decides.get(fact.key, 0),
+                "errors": errors.get(fact.key, []),
+            }
+        )
+    questions.sort(key=lambda q: (q["unknown"] is False, -q["decides"]))
+    context = {
+        "questions": questions,
+        "profile": current,
+        "counts": result.counts(),
+        "has_errors": bool(errors),
+    }
+    return _page(request, "web/profile.html", context)
+
+
+# --- Preferences and calendar feeds --------------------------------------------------------
+
+
+@member_page(viewers_may_post=True)
+def preferences_page(request):
+    membership = request.membership
+    form = forms.PreferencesForm(instance=membership)
+    feed_form = forms.FeedForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "preferences":
+            form = forms.PreferencesForm(request.POST, instance=Membership.objects.get(pk=membership.pk))
+            if form.is_valid():
+                services.reminder_preferences_update(
+                    membership, **{name: form.cleaned_data[name] for name in form.Meta.fields}
+                )
+                messages.success(request, _("Preferences saved."))
+                return redirect("web-preferences", organization_id=request.organization.pk)
+        elif action == "feed":
+            feed_form = forms.FeedForm(request.POST)
+            if feed_form.is_valid():
+                _feed, secret = calendar.feed_create(
+                    organization=request.organization,
+                    created_by=request.user,
+                    name=feed_form.cleaned_data["name"],
+                    member=request.user if feed_form.cleaned_data["mine_only"] else None,
+                )
+                url = request.build_absolute_uri(reverse("calendar-feed", args=[secret]))
+                messages.success(request, _("Subscribe to this address; it is shown only now: %(url)s") % {"url": url})
+                return redirect("web-preferences", organization_id=request.organization.pk)
+        elif action == "revoke":
+            feed = get_object_or_404(
+                CalendarFeed, pk=request.POST.get("feed"), organization=request.organization, created_by=request.user
+            )
+            calendar.feed_revoke(feed)
+            messages.success(request, _("Calendar address revoked."))
+            return redirect("web-preferences", organization_id=request.organization.pk)
+    feeds = CalendarFeed.objects.filter(organization=request.organization, created_by=request.user)
+    return _page(request, "web/preferences.html", {"form": form, "feed_form": feed_form, "feeds": feeds})
+
+
+# --- Catalogue -----------------------------------------------------------------------------
+
+
+def catalog_page(request):
+    """Instruments by jurisdiction and status; public, like the catalogue API."""
+    status = request.GET.get("status", "")
+    instruments = catalog.instrument_list().select_related("jurisdiction").annotate(n=Count("obligations"))
+    if status in Instrument.Status.values:
+        instruments = instruments.filter(status=status)
+    groups: dict = {}
+    for instrument in instruments.order_by("jurisdiction_id", "code"):
+        groups.setdefault(instrument.jurisdiction, []).append(instrument)
+    context = {"groups": groups, "status": status, "statuses": Instrument.Status.choices}
+    if request.user.is_authenticated:
+        return _page(request, "web/catalog.html", context)
+    return render(request, "web/catalog.html", {**context, "lang": language(request)})
+
+
+def instrument_page(request, code):
+    instrument = get_object_or_404(
+        catalog.instrument_list()
+        .defer(None)
+        .select_related("jurisdiction")
+        .prefetch_related(
+            Prefetch("provisions", queryset=Provision.objects.order_by("order")),
+            Prefetch("obligations", queryset=catalog.obligation_list(), to_attr="active_obligations"),
+        ),
+        code=code,
+    )
+    by_role: dict = {}
+    for obligation in instrument.active_obligations:
+        for role in obligation.roles.all():
+            by_role.setdefault(role, []).append(obligation)
+    kinds = Counter(o.kind for o in instrument.active_obligations)
+    context = {"instrument": instrument, "by_role": sorted(by_role.items(), key=lambda kv: kv[0].key), "kinds": kinds}
+    if request.user.is_authenticated:
+        return _page(request, "web/instrument.html", context)
+    return render(request, "web/instrument.html", {**context, "lang": language(request)})

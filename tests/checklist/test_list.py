@@ -1,0 +1,256 @@
+"""The checklist list: every filter returns exactly the items it names, unknown parameters are
+refused, ordering works, and a page costs the same number of queries however long the list."""
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from obligations.models import ChecklistItem
+from regulations.models import Obligation
+
+from .conftest import (
+    EXISTING_APP,
+    SHANGHAI_APP,
+    add_member,
+    at,
+    item_for,
+    patch_item,
+    report_event,
+    url,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2025, 5, 1)
+
+
+@pytest.fixture
+def busy(make_org, make_user, client_for, time_machine):
+    """A Shanghai app company on 1 May 2025 with dated, assigned, finished and superseded items."""
+    time_machine.move_to(at(2025, 5, 1))  # the clock runs: updated_at differs between items
+    organization, admin = make_org("busy", SHANGHAI_APP)
+    client = client_for(admin)
+    bob = make_user("bob")
+    add_member(organization, bob)
+    report_event(client, organization, "filing_info_changed", "2025-03-03")
+    report_event(client, organization, "filing_info_changed", "2025-06-02")
+    report_event(client, organization, "service_terminated", "2025-04-01")
+    mistaken = report_event(client, organization, "request_received", "2025-04-10")
+    assert client.delete(url(organization, f"events/{mistaken}/")).status_code == 204
+
+    items = list(ChecklistItem.objects.filter(organization=organization, superseded_at__isnull=True).order_by("pk"))
+    changes = [
+        {"status": "done"},
+        {"status": "in_progress", "assignee": bob.pk},
+        {"assignee": admin.pk},
+        {"status": "not_applicable", "justification": "Not our service."},
+        {"status": "done", "assignee": bob.pk},
+    ]
+    for item, change in zip(items[::3], changes * 10, strict=False):
+        assert patch_item(client, item, change).status_code == 200
+    return SimpleNamespace(organization=organization, client=client, admin=admin, bob=bob)
+
+
+def listing(client, organization, params=None):
+    response = client.get(url(organization, "checklist/"), {"page_size": 200, **(params or {})})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["count"] == len(body["results"])
+    return body["results"]
+
+
+def ids(results) -> list[int]:
+    return sorted(r["id"] for r in results)
+
+
+def test_every_filter_returns_exactly_the_matching_items(busy):
+    organization, client, admin, bob = busy.organization, busy.client, busy.admin, busy.bob
+    everything = listing(client, organization)
+    dated = sorted({r["due_date"] for r in everything if r["due_date"]})
+    assert len(dated) >= 3
+    middle = dated[len(dated) // 2]
+
+    cases = [
+        ({"status": "done"}, lambda r: r["status"] == "done"),
+        ({"status": ["in_progress", "not_applicable"]}, lambda r: r["status"] in ("in_progress", "not_applicable")),
+        ({"applicability": "needs_review"}, lambda r: r["applicability"] == "needs_review"),
+        ({"applicability": "applies"}, lambda r: r["applicability"] == "applies"),
+        ({"phase": "in_operation"}, lambda r: r["phase"] == "in_operation"),
+        ({"instrument": "cn-miit-app-filing-2023"}, lambda r: r["instrument"] == "cn-miit-app-filing-2023"),
+        ({"role": "app_operator"}, lambda r: "app_operator" in r["roles"]),
+        ({"kind": "prohibition"}, lambda r: r["kind"] == "prohibition"),
+        ({"assignee": "me"}, lambda r: (r["assignee"] or {}).get("id") == admin.pk),
+        ({"assignee": str(bob.pk)}, lambda r: (r["assignee"] or {}).get("id") == bob.pk),
+        ({"assignee": "none"}, lambda r: r["assignee"] is None),
+        ({"due_before": middle}, lambda r: r["due_date"] is not None and r["due_date"] <= middle),
+        ({"due_after": middle}, lambda r: r["due_date"] is not None and r["due_date"] >= middle),
+        ({"overdue": "true"}, lambda r: r["overdue"]),
+        ({"overdue": "false"}, lambda r: not r["overdue"]),
+        ({"superseded": "false"}, lambda r: True),
+        (
+            {"status": "open", "instrument": "cn-deep-synthesis-2022", "assignee": "none"},
+            lambda r: r["status"] == "open" and r["instrument"] == "cn-deep-synthesis-2022" and r["assignee"] is None,
+        ),
+    ]
+    for params, matches in cases:
+        expected = [r for r in everything if matches(r)]
+        got = listing(client, organization, params)
+        assert ids(got) == ids(expected), params
+        assert all(matches(r) for r in got), params
+        if params != {"superseded": "false"}:
+            assert 0 < len(got) < len(everything), params  # the filter discriminates
+
+    overdue = listing(client, organization, {"overdue": "true"})
+    assert all(r["due_date"] < TODAY.isoformat() and r["status"] in ("open", "in_progress") for r in overdue)
+
+
+def test_superseded_items_are_hidden_unless_asked_for(busy):
+    organization, client = busy.organization, busy.client
+    superseded = ChecklistItem.objects.filter(organization=organization, superseded_at__isnull=False)
+    live = ChecklistItem.objects.filter(organization=organization, superseded_at__isnull=True)
+    assert superseded.exists()
+
+    assert ids(listing(client, organization)) == sorted(live.values_list("pk", flat=True))
+    shown = listing(client, organization, {"superseded": "true"})
+    assert ids(shown) == sorted(superseded.values_list("pk", flat=True))
+    assert all(r["superseded_at"] and r["superseded_reason"] for r in shown)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"stauts": "done"},
+        {"status": "finished"},
+        {"applicability": "maybe"},
+        {"assignee": "someone"},
+        {"due_before": "next week"},
+        {"due_after": "2025-13-01"},
+    ],
+)
+def test_unknown_filters_and_bad_values_are_400(busy, params):
+    organization, client = busy.organization, busy.client
+    response = client.get(url(organization, "checklist/"), params)
+
+    assert response.status_code == 400
+    assert set(params) <= set(response.json())
+
+
+@pytest.mark.parametrize("name", ["overdue", "superseded"])
+def test_bad_boolean_filter_values_are_400(busy, name):
+    organization, client = busy.organization, busy.client
+    response = client.get(url(organization, "checklist/"), {name: "perhaps"})
+
+    assert response.status_code == 400
+    assert name in response.json()
+
+
+@pytest.mark.parametrize(
+    ("ordering", "key", "reverse"),
+    [
+        ("due_date", "due_date", False),
+        ("-due_date", "due_date", True),
+        ("status", "status", False),
+        ("-status", "status", True),
+        ("updated_at", "updated_at", False),
+        ("-updated_at", "updated_at", True),
+        ("id", "id", False),
+        ("-id", "id", True),
+    ],
+)
+def test_ordering(busy, ordering, key, reverse):
+    organization, client = busy.organization, busy.client
+    results = listing(client, organization, {"ordering": ordering})
+
+    values = [r[key] for r in results if r[key] is not None]
+    assert len(set(values)) > 1
+    assert values == sorted(values, reverse=reverse)
+    assert ids(results) == ids(listing(client, organization))
+
+
+def test_default_order_is_by_due_date_then_id(busy):
+    organization, client = busy.organization, busy.client
+    results = listing(client, organization)
+    dated = [(r["due_date"], r["id"]) for r in results if r["due_date"]]
+    assert dated == sorted(dated)
+    undated = [r["id"] for r in results if not r["due_date"]]
+    assert undated == sorted(undated)
+
+
+def test_pagination(busy):
+    organization, client = busy.organization, busy.client
+    total = len(listing(client, organization))
+    first = client.get(url(organization, "checklist/"), {"page_size": 10}).json()
+    second = client.get(url(organization, "checklist/"), {"page_size": 10, "page": 2}).json()
+    assert first["count"] == total
+    assert len(first["results"]) == 10
+    assert not {r["id"] for r in first["results"]} & {r["id"] for r in second["results"]}
+
+
+# --- Query count ---------------------------------------------------------------------------
+
+
+def fill(organization, count: int, users) -> None:
+    """``count`` items of different obligations (instruments, phases, roles), assigned and
+    completed by different people."""
+    obligations = list(Obligation.objects.filter(retired=False).order_by("?")[:count])
+    assert len(obligations) == count
+    ChecklistItem.objects.bulk_create(
+        ChecklistItem(
+            organization=organization,
+            obligation=o,
+            applicability="applies",
+            due_date=dt.date(2026, 1, 1) + dt.timedelta(days=n % 200),
+            status="done" if n % 4 == 0 else "open",
+            assignee=users[n % len(users)],
+            completed_by=users[(n + 1) % len(users)] if n % 4 == 0 else None,
+            reasons=[{"test": "roles", "result": True}],
+        )
+        for n, o in enumerate(obligations)
+    )
+
+
+def queries_for_a_page(client, organization, params=None, size: int = 50) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url(organization, "checklist/"), params or {})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == size
+    return len(captured)
+
+
+def test_a_page_costs_the_same_queries_for_a_short_and_a_long_list(make_org, make_user, client_for):
+    small, small_admin = make_org("small")
+    large, large_admin = make_org("large")
+    small_users = [small_admin] + [make_user(f"s{n}") for n in range(3)]
+    large_users = [large_admin] + [make_user(f"l{n}") for n in range(20)]
+    for user in small_users[1:]:
+        add_member(small, user)
+    for user in large_users[1:]:
+        add_member(large, user)
+    fill(small, 50, small_users)
+    fill(large, 600, large_users)
+
+    small_client, large_client = client_for(small_admin), client_for(large_admin)
+    baseline = queries_for_a_page(small_client, small)
+    assert queries_for_a_page(large_client, large) == baseline
+    assert baseline <= 10
+    # Nothing is fetched per row either: a page of 5 costs what a page of 50 does.
+    assert queries_for_a_page(large_client, large, {"page_size": 5}, size=5) == baseline
+    for params in ({"ordering": "-status"}, {"page": 3}, {"status": "open"}):
+        assert queries_for_a_page(large_client, large, params) == baseline
+    with CaptureQueriesContext(connection) as captured:
+        response = large_client.get(url(large, "checklist/export/"))
+    assert response.status_code == 200
+    export_queries = len(captured)
+    with CaptureQueriesContext(connection) as captured:
+        small_client.get(url(small, "checklist/export/"))
+    assert export_queries == len(captured)
+
+
+def test_needs_review_placeholder_is_listed_with_its_questions(busy):
+    organization, client = busy.organization, busy.client
+    item = item_for(organization, EXISTING_APP)
+    (entry,) = [r for r in listing(client, organization, {"applicability": "needs_review"}) if r["id"] == item.pk]
+    assert entry["waiting_for"] == [{"kind": "event", "key": "service_launched"}]

@@ -1,0 +1,150 @@
+"""The web pages through Django's test client: permissions, CSRF, languages, the questionnaire
+and the checklist actions. The browser test covers the same flow in Chromium."""
+
+import pytest
+from django.test import Client
+
+from obligations import selectors, services
+from obligations.models import ChecklistItem, Membership
+
+pytestmark = pytest.mark.django_db
+
+PROFILE = {
+    "roles": ["app_operator", "deep_synthesis_provider"],
+    "registered_in": "CN-SH-LG",
+    "operates_in": ["CN-SH"],
+    "data_sourced_in": [],
+    "features": ["biometric_editing", "public_opinion_attributes"],
+    "sectors": [],
+}
+
+
+@pytest.fixture
+def people(django_user_model):
+    admin = django_user_model.objects.create_user("ada", "ada@example.com", "pw-ada-123")
+    viewer = django_user_model.objects.create_user("vic", "vic@example.com", "pw-vic-123")
+    outsider = django_user_model.objects.create_user("otto", "otto@example.com", "pw-otto-123")
+    organization = services.organization_create(user=admin, name="Acme", slug="acme", timezone_name="Asia/Shanghai")
+    Membership.objects.create(organization=organization, user=viewer, role=Membership.Role.VIEWER)
+    services.profile_update(organization=organization, answers=PROFILE, unset=[], replace=True, changed_by=admin)
+    return {"admin": admin, "viewer": viewer, "outsider": outsider, "organization": organization}
+
+
+def signed_in(user, **kwargs) -> Client:
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
+
+
+def pages(organization, item):
+    base = f"/organizations/{organization.pk}/"
+    return [base, base + "checklist/", base + f"checklist/{item.pk}/", base + "profile/", base + "preferences/"]
+
+
+def test_pages_need_sign_in_and_membership(people, settings):
+    settings.DEBUG = True  # static files without collectstatic
+    organization = people["organization"]
+    item = ChecklistItem.objects.filter(organization=organization).first()
+    for url in pages(organization, item):
+        assert Client().get(url).status_code == 302  # to the sign-in page
+        assert signed_in(people["outsider"]).get(url).status_code == 404
+        assert signed_in(people["admin"]).get(url).status_code == 200
+    assert Client().get("/catalog/").status_code == 200  # the law is public
+
+
+def test_viewers_cannot_change_anything(people, settings):
+    settings.DEBUG = True
+    organization = people["organization"]
+    item = ChecklistItem.objects.filter(organization=organization).first()
+    viewer = signed_in(people["viewer"])
+    base = f"/organizations/{organization.pk}/"
+    posts = [
+        (base + f"checklist/{item.pk}/status/", {"version": item.version, "status": "done"}),
+        (base + f"checklist/{item.pk}/", {"action": "update", "version": item.version, "status": "done"}),
+        (base + "profile/", {"unknown-roles": "1"}),
+    ]
+    for url, data in posts:
+        assert viewer.post(url, data).status_code == 403
+    item.refresh_from_db()
+    assert item.status == "open"
+    assert "/status/" not in viewer.get(base + "checklist/").content.decode()  # no buttons for viewers
+
+
+def test_forms_are_csrf_protected(people, settings):
+    settings.DEBUG = True
+    organization = people["organization"]
+    item = ChecklistItem.objects.filter(organization=organization).first()
+    client = signed_in(people["admin"], enforce_csrf_checks=True)
+    response = client.post(f"/organizations/{organization.pk}/checklist/{item.pk}/status/", {"status": "done"})
+    assert response.status_code == 403
+    item.refresh_from_db()
+    assert item.status == "open"
+
+
+def test_ticking_an_item_off_with_htmx_returns_the_row_and_records_history(people, settings):
+    settings.DEBUG = True
+    organization = people["organization"]
+    item = ChecklistItem.objects.filter(organization=organization, superseded_at__isnull=True).first()
+    client = signed_in(people["admin"])
+    url = f"/organizations/{organization.pk}/checklist/{item.pk}/status/"
+    response = client.post(url, {"version": item.version, "status": "done"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<tr id="item-{item.pk}">') and 'data-status="done"' in html
+    item.refresh_from_db()
+    assert (item.status, item.completed_by) == ("done", people["admin"])
+    stale = client.post(url, {"version": item.version - 1, "status": "open"}, HTTP_HX_REQUEST="true")
+    assert "Someone changed this item" in stale.content.decode()
+    item.refresh_from_db()
+    assert item.status == "done"
+
+
+def test_not_applicable_needs_a_justification_on_the_item_page(people, settings):
+    settings.DEBUG = True
+    organization = people["organization"]
+    item = ChecklistItem.objects.filter(organization=organization, superseded_at__isnull=True).first()
+    client = signed_in(people["admin"])
+    url = f"/organizations/{organization.pk}/checklist/{item.pk}/"
+    data = {"action": "update", "version": item.version, "status": "not_applicable", "justification": ""}
+    response = client.post(url, data)
+    assert response.status_code == 200 and "Say why the item does not apply" in response.content.decode()
+    response = client.post(url, {**data, "justification": "We run no such service."})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.status, item.justification) == ("not_applicable", "We run no such service.")
+
+
+def test_questionnaire_saves_answers_and_unknowns_and_names_bad_answers(people, settings):
+    settings.DEBUG = True
+    organization = people["organization"]
+    client = signed_in(people["admin"])
+    url = f"/organizations/{organization.pk}/profile/"
+    bad = client.post(url, {"employees": "many", "unknown-roles": "1"})
+    assert bad.status_code == 200 and "Must be a number." in bad.content.decode()
+    assert selectors.profile_current(organization).number == 1  # nothing saved
+    good = client.post(
+        url,
+        {
+            "roles": ["app_operator"],
+            "registered_in": "CN-SH-LG",
+            "operates_in": ["CN-SH"],
+            "data_sourced_in": [],
+            "features": ["biometric_editing"],
+            "employees": "120",
+            **{f"unknown-{key}": "1" for key in ("sectors", "ownership", "annual_revenue_cny")},
+        },
+    )
+    assert good.status_code == 302
+    answers = selectors.profile_current(organization).answers
+    assert answers["roles"] == ["app_operator"] and answers["employees"] == 120
+    assert "sectors" not in answers and answers["data_sourced_in"] == []
+
+
+def test_pages_follow_the_browser_language_and_the_switch(people, settings):
+    settings.DEBUG = True
+    client = signed_in(people["admin"])
+    url = f"/organizations/{people['organization'].pk}/"
+    assert "概览" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    assert "Dashboard" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": url})
+    assert "概览" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
