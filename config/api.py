@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.db import DatabaseError
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
@@ -10,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,41 @@ class StrictFilterBackend(DjangoFilterBackend):
         if unknown:
             raise ValidationError({name: ["Unknown query parameter."] for name in unknown})
         return super().filter_queryset(request, queryset, view)
+
+
+class ResilientThrottleMixin:
+    """Rate limits read their counters from the cache (Redis in production). If the cache is
+    down the request is let through: rate limits protect the service and must not take it
+    down with Redis. Rates are read from settings on each request, so they can be changed
+    (and tests can change them) without a restart."""
+
+    def get_rate(self):
+        return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(self.scope)
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # a cache outage, whatever the client library raises
+            logger.warning("rate limit not applied: cache unavailable", exc_info=True)
+            return True
+
+
+class AnonThrottle(ResilientThrottleMixin, AnonRateThrottle):
+    pass
+
+
+class UserThrottle(ResilientThrottleMixin, UserRateThrottle):
+    pass
+
+
+class ScopedThrottle(ResilientThrottleMixin, ScopedRateThrottle):
+    """For views with a ``throttle_scope`` (token creation, sign-in...)."""
+
+
+class InvitationThrottle(ResilientThrottleMixin, UserRateThrottle):
+    """Guessing invitation codes: limited per user."""
+
+    scope = "invitations"
 
 
 class StrictOrderingFilter(OrderingFilter):

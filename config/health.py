@@ -56,5 +56,8 @@ def health(request):
     except Exception:  # the cache may live in the same Redis as the broker
         checks["scheduler"] = {"last_heartbeat": None}
     failing = [name for name in ("database", "broker", "catalog") if not checks[name]["ok"]]
-    body = {"status": "ok" if not failing else "unavailable", "failing": failing, "checks": checks}
-    return Response(body, status=503 if failing else 200)
+    # Without the database nothing works: 503 takes the instance out of rotation. Without the
+    # broker the API still serves; reminders wait until it is back: "degraded", still 200.
+    down = [name for name in failing if name != "broker"]
+    status = "unavailable" if down else "degraded" if failing else "ok"
+    return Response({"status": status, "failing": failing, "checks": checks}, status=503 if down else 200)

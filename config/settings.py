@@ -199,6 +199,13 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.AnonThrottle", "config.api.UserThrottle", "config.api.ScopedThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON", default="120/min"),  # per address, public endpoints
+        "user": env.str("THROTTLE_USER", default="1200/min"),  # per signed-in user or token
+        "tokens": env.str("THROTTLE_TOKENS", default="20/hour"),  # creating API tokens
+        "invitations": env.str("THROTTLE_INVITATIONS", default="30/hour"),  # accepting invitation codes
+    },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -6,11 +6,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from config.api import language
+from config.api import InvitationThrottle, language
 from regulations import selectors as catalog
 from regulations.applicability import Outcome, decisive_questions, evaluate
 from regulations.models import EventType, Fact, Jurisdiction
@@ -138,6 +138,7 @@ class InvitationViewSet(
 
 @extend_schema(request=serializers.InvitationAcceptSerializer, responses={201: serializers.MembershipSerializer})
 @api_view(["POST"])
+@throttle_classes([InvitationThrottle])
 def invitation_accept(request):
     payload = serializers.InvitationAcceptSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
@@ -156,6 +157,11 @@ class ApiTokenViewSet(
     """Your personal API tokens. The secret is shown once, at creation; deleting revokes."""
 
     serializer_class = serializers.ApiTokenSerializer
+    throttle_scope = "tokens"
+
+    def get_throttles(self):
+        # Only creating tokens is limited; listing and revoking are not.
+        return super().get_throttles() if self.action == "create" else []
 
     def get_queryset(self):
         return ApiToken.objects.filter(user=self.request.user.pk)

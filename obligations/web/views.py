@@ -3,13 +3,17 @@ what a page adds is only the HTML. Organization pages go through ``member_page``
 the organization through the visitor's membership (404 otherwise) and refuses changes from
 viewers, as the API does."""
 
+import contextlib
 import datetime as dt
 import functools
+import hashlib
 import zoneinfo
 from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -79,6 +83,32 @@ def _page(request, template, context):
             **context,
         },
     )
+
+
+class SignInView(LoginView):
+    """Django's sign-in with a limit on failed attempts per address and username, so that
+    passwords cannot be guessed at speed. Counters live in the cache; if it is down, sign-in
+    still works, unlimited, rather than not at all."""
+
+    redirect_authenticated_user = True
+    max_failures = 10
+    window = 15 * 60
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")[:150].lower()
+        key = "signin-failures:" + hashlib.sha256(f"{request.META.get('REMOTE_ADDR')}|{username}".encode()).hexdigest()
+        try:
+            failures = cache.get(key, 0)
+        except Exception:
+            failures = None
+        if failures is not None and failures >= self.max_failures:
+            message = _("Too many failed sign-in attempts. Try again in 15 minutes.")
+            return render(request, "registration/login.html", {"form": self.get_form(), "locked": message}, status=429)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200 and failures is not None:  # the form came back: wrong password
+            with contextlib.suppress(Exception):
+                cache.set(key, failures + 1, self.window)
+        return response
 
 
 @login_required
