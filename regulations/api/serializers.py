@@ -19,9 +19,16 @@ class RoleSerializer(serializers.ModelSerializer):
 
 
 class FactSerializer(serializers.ModelSerializer):
+    values = serializers.SerializerMethodField(help_text="Allowed values (jurisdiction codes for place facts).")
+
     class Meta:
         model = Fact
         fields = ["key", "type", "values", "unit", "question_zh", "question_en", "description_zh", "description_en"]
+
+    def get_values(self, fact) -> list[dict]:
+        if fact.type.startswith("jurisdiction"):
+            return self.context["jurisdictions"]
+        return fact.values
 
 
 class EventTypeSerializer(serializers.ModelSerializer):

@@ -77,10 +77,35 @@ class JurisdictionViewSet(CatalogViewSet):
 
 
 class FactViewSet(CatalogViewSet):
+    """Every fact a rule may ask about: the organization's answers (profile) and, as type
+    ``event_date``, the dated events it reports (/organizations/{id}/events/)."""
+
     queryset = Fact.objects.all()
     serializer_class = serializers.FactSerializer
     lookup_field = "key"
     pagination_class = None
+
+    def get_serializer_context(self):
+        places = list(Jurisdiction.objects.values("code", "parent_id", "name_zh", "name_en"))
+        places = [{"key": p.pop("code"), "parent": p.pop("parent_id"), **p} for p in places]
+        return {**super().get_serializer_context(), "jurisdictions": places}
+
+    def list(self, request, *args, **kwargs):
+        facts = list(self.get_serializer(self.filter_queryset(self.get_queryset()), many=True).data)
+        events = [
+            {
+                "key": event.key,
+                "type": "event_date",
+                "values": [],
+                "unit": "",
+                "question_zh": f"{event.name_zh}的日期？",
+                "question_en": f"When: {event.name_en.lower()}?",
+                "description_zh": "作为事件报告，起算相关期限。",
+                "description_en": "Reported as a dated event; starts the deadlines that run from it.",
+            }
+            for event in EventType.objects.all()
+        ]
+        return Response(facts + events)
 
 
 class EventTypeViewSet(CatalogViewSet):

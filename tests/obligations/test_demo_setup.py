@@ -12,5 +12,10 @@ def test_demo_user_printed_by_make_run_can_sign_in_to_the_admin(client, capsys):
     assert client.login(username="demo", password="demo-password-123")
     assert client.get("/admin/").status_code == 200
     assert Membership.objects.get(user__username="demo").role == "admin"
+    # The demo organization comes with its questionnaire answered, its checklist and a reminder due.
+    organization = Membership.objects.get(user__username="demo").organization
+    assert organization.profile_versions.count() == 1
+    assert organization.checklist_items.filter(superseded_at__isnull=True).count() > 30
+    assert organization.reminders.filter(status="planned").exists()
     call_command("demo_setup")  # running make run again keeps one user and one membership
     assert Membership.objects.filter(user__username="demo").count() == 1

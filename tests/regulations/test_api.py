@@ -90,6 +90,11 @@ def test_vocabulary_endpoints(api):
     facts = {f["key"]: f for f in api.get("/api/v1/facts/").json()}
     assert facts["features"]["type"] == "set"
     assert "biometric_editing" in {v["key"] for v in facts["features"]["values"]}
+    assert "app_operator" in {v["key"] for v in facts["roles"]["values"]}  # the roles, as values
+    assert {"key": "CN-SH-LG", "parent": "CN-SH"}.items() <= next(
+        v for v in facts["registered_in"]["values"] if v["key"] == "CN-SH-LG"
+    ).items()
+    assert facts["service_launched"]["type"] == "event_date"  # events are facts rules ask about too
     lg = api.get("/api/v1/jurisdictions/CN-SH-LG/").json()
     assert lg["parent"] == "CN-SH"
     schema = api.get("/api/v1/catalog/schema/").json()

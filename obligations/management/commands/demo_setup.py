@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from obligations.services import demo_setup
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo organization '{organization.name}' (id {organization.pk}).\n"
-                f"Sign in at /admin/ (API docs at /api/docs/) with username '{username}' and password '{password}'."
+                f"Sign in at {settings.SITE_URL}/ (admin at /admin/, API docs at /api/docs/) "
+                f"with username '{username}' and password '{password}'."
             )
         )
