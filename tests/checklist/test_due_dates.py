@@ -226,3 +226,17 @@ def test_plan_endpoint_previews_the_move_without_making_it(launched_late_2026):
     assert summary["redated"] == 1
     item.refresh_from_db()
     assert (item.due_date, item.due_sequence) == (dt.date(2027, 1, 7), 1)
+
+
+def test_reminders_follow_a_due_date_moved_by_a_recorded_schedule(launched_late_2026):
+    from obligations.models import Reminder
+
+    organization, client, item = launched_late_2026
+    planned = Reminder.objects.filter(item=item, status=Reminder.Status.PLANNED)
+    assert set(planned.values_list("due_date", flat=True)) == {dt.date(2027, 1, 4)}
+    HolidaySchedule.objects.create(**SCHEDULE_2027)
+    run("recompute_due_dates")
+    assert set(planned.values_list("due_date", flat=True)) == {dt.date(2027, 1, 7)}
+    assert Reminder.objects.filter(item=item, due_date=dt.date(2027, 1, 4), status="cancelled").exists()
+    on_the_day = planned.get(kind="due")
+    assert on_the_day.send_at.date() == dt.date(2027, 1, 7)
