@@ -24,6 +24,16 @@ def test_check_deploy_is_clean_with_production_variables():
     assert "no issues" in result.stdout
 
 
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    env.update(HTTPS="true", DEBUG="false", ALLOWED_HOSTS="tracker.example.com")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in the environment" in result.stderr
+
+
 def test_every_beat_entry_expires_before_it_runs_again():
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert 0 < entry["options"]["expires"] < entry["schedule"].total_seconds(), name
