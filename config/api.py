@@ -4,14 +4,16 @@ import logging
 from collections.abc import Mapping
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
@@ -42,41 +44,6 @@ class StrictFilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
-class ResilientThrottleMixin:
-    """Rate limits read their counters from the cache (Redis in production). If the cache is
-    down the request is let through: rate limits protect the service and must not take it
-    down with Redis. Rates are read from settings on each request, so they can be changed
-    (and tests can change them) without a restart."""
-
-    def get_rate(self):
-        return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(self.scope)
-
-    def allow_request(self, request, view):
-        try:
-            return super().allow_request(request, view)
-        except Exception:  # a cache outage, whatever the client library raises
-            logger.warning("rate limit not applied: cache unavailable", exc_info=True)
-            return True
-
-
-class AnonThrottle(ResilientThrottleMixin, AnonRateThrottle):
-    pass
-
-
-class UserThrottle(ResilientThrottleMixin, UserRateThrottle):
-    pass
-
-
-class ScopedThrottle(ResilientThrottleMixin, ScopedRateThrottle):
-    """For views with a ``throttle_scope`` (token creation, sign-in...)."""
-
-
-class InvitationThrottle(ResilientThrottleMixin, UserRateThrottle):
-    """Guessing invitation codes: limited per user."""
-
-    scope = "invitations"
-
-
 class StrictOrderingFilter(OrderingFilter):
     """An ``ordering`` naming a field that cannot be ordered by is a 400, not ignored."""
 
@@ -92,13 +59,60 @@ class StrictOrderingFilter(OrderingFilter):
 
 def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
-    if response is None and isinstance(exc, DatabaseError):
+    if response is not None:
+        return response
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {
+                "detail": f"The request is over the limit of {limit} bytes or too many fields.",
+                "code": "request_too_large",
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, OperationalError | InterfaceError):
         logger.exception("database unavailable")
         return Response(
             {"detail": "The database is unavailable. Try again shortly.", "code": "database_unavailable"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-    return response
+    if isinstance(exc, DatabaseError):  # data or integrity errors: a request the checks let through
+        logger.exception("database refused a write")
+        return Response(
+            {"detail": "The database refused this change; it conflicts with existing data.", "code": "conflict"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return None
+
+
+def not_found(request, exception=None):
+    """404 for unmatched URLs: JSON under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
+
+
+ERROR_RESPONSES = {
+    "400": "Invalid input: the body names each field and what is wrong with it.",
+    "401": "Not signed in, or an invalid token.",
+    "403": "Signed in, but not allowed (a viewer writing, for example).",
+    "404": "No such object, or it belongs to another organization.",
+    "413": "The request body is too large.",
+    "429": "Too many requests; see Retry-After.",
+    "503": "The database is unavailable.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular hook: document the error answers every operation can give, as the one
+    shape the API uses ({"detail": ..., "code": ...} or field -> messages)."""
+    schema = {"type": "object", "additionalProperties": True}
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for code, text in ERROR_RESPONSES.items():
+                responses.setdefault(code, {"description": text, "content": {"application/json": {"schema": schema}}})
+    return result
 
 
 def language(request) -> str:

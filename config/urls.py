@@ -12,6 +12,8 @@ api_v1 = [
     path("", include("obligations.api.urls")),
 ]
 
+handler404 = "config.api.not_found"
+
 urlpatterns = [
     # One sign-in page, with its rate limit, for the admin too.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),

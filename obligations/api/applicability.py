@@ -6,10 +6,11 @@ import datetime as dt
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, parser_classes
 from rest_framework.response import Response
 
 from config.api import StrictFieldsMixin, language
+from config.parsers import JSONParser
 from regulations import selectors
 from regulations.api.deadlines import within_bounds
 from regulations.applicability import Evaluation, Outcome, Result, evaluate, validate_answers
@@ -180,6 +181,8 @@ def run(request, *, answers: dict, events: dict[str, list[dt.date]], options: di
     summary="Which obligations apply to a profile, why, and by when (nothing is stored)",
 )
 @api_view(["POST"])
+# JSON only: a form cannot carry the nested profile and events, and DRF would read them as empty.
+@parser_classes([JSONParser])
 def applicability_preview(request):
     book = selectors.rulebook()
     payload = ApplicabilityRequestSerializer(data=request.data, context={"book": book})

@@ -14,14 +14,15 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from config.api import StrictFieldsMixin, StrictFilterBackend, StrictOrderingFilter, language
+from config.parsers import JSONParser
 
 from .. import checklist
 from ..errors import ServiceError
-from ..evidence import UploadRejected, check_upload
+from ..evidence import SIGNATURES, UploadRejected, check_upload
 from ..models import ChecklistItem, Evidence, ItemHistory, Membership
 from .base import OrganizationViewSet, scoped
 
@@ -107,6 +108,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
 class EvidenceSerializer(serializers.ModelSerializer):
     uploaded_by = PersonSerializer(read_only=True, allow_null=True)
+    url = serializers.CharField(read_only=True, help_text="The link; empty for a note or a file.")
     download = serializers.SerializerMethodField()
 
     class Meta:
@@ -492,7 +494,8 @@ class EvidenceViewSet(mixins.RetrieveModelMixin, OrganizationViewSet):
             return Evidence.objects.none()
         return Evidence.objects.filter(item__organization=self.organization).select_related("uploaded_by", "item")
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # The file is sent with the type its content was checked against.
+    @extend_schema(responses={(200, kind.split(";")[0]): OpenApiTypes.BINARY for kind, _ in SIGNATURES.values()})
     @action(detail=True)
     def download(self, request, organization_id, pk):
         evidence = get_object_or_404(self.get_queryset(), pk=pk, file__gt="")

@@ -53,7 +53,10 @@ class MembershipSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class InvitationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None)
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None, allow_null=True)
+    # The model's default, here too: without it a request that leaves the role out reached the
+    # service without one (a 500).
+    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.OFFICER)
     status = serializers.SerializerMethodField()
 
     class Meta:
@@ -98,7 +101,7 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
 class ProfileSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(source="number", read_only=True)
-    changed_by = serializers.CharField(source="changed_by.username", read_only=True, default=None)
+    changed_by = serializers.CharField(source="changed_by.username", read_only=True, default=None, allow_null=True)
     unanswered = serializers.SerializerMethodField(help_text="Facts with no answer yet: unknown, not false.")
 
     class Meta:
@@ -121,9 +124,19 @@ class ProfileUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
         return clean
 
 
+class EventTypeField(serializers.SlugRelatedField):
+    """An event type by key. A NUL character is refused before the lookup: PostgreSQL cannot
+    compare text holding one (a DataError, which would be answered as a database outage)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return super().to_internal_value(data)
+
+
 class OrganizationEventSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    type = serializers.SlugRelatedField(slug_field="key", queryset=EventType.objects.all())
-    reported_by = serializers.CharField(source="reported_by.username", read_only=True, default=None)
+    type = EventTypeField(slug_field="key", queryset=EventType.objects.all())
+    reported_by = serializers.CharField(source="reported_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = OrganizationEvent
@@ -153,7 +166,7 @@ class CalendarFeedSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     mine_only = serializers.BooleanField(
         write_only=True, default=False, help_text="Only the items assigned to you, instead of the whole checklist."
     )
-    member = serializers.CharField(source="member.username", read_only=True, default=None)
+    member = serializers.CharField(source="member.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = CalendarFeed
@@ -205,7 +218,7 @@ class ReminderPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer):
 class ReminderSerializer(serializers.ModelSerializer):
     recipient = serializers.CharField(source="recipient.username")
     obligation = serializers.SerializerMethodField()
-    digest = serializers.CharField(source="digest.message_id", default=None)
+    digest = serializers.CharField(source="digest.message_id", default=None, allow_null=True)
 
     class Meta:
         model = Reminder

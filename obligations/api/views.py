@@ -10,7 +10,9 @@ from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from config.api import InvitationThrottle, language
+from config.api import language
+from config.parsers import JSONParser
+from config.throttles import InvitationThrottle
 from regulations import selectors as catalog
 from regulations.applicability import Outcome, decisive_questions, evaluate
 from regulations.models import EventType, Fact, Jurisdiction
@@ -181,6 +183,10 @@ class ApiTokenViewSet(
 class ProfileView(OrganizationAPIView):
     """The organization's answers to the fact vocabulary. PATCH merges (null makes a fact
     unknown), PUT replaces; each change that changes something is a new version."""
+
+    # JSON only: answers are typed values (lists, booleans); a form field holding them would be
+    # read as an empty dict, and a PUT would then erase every answer.
+    parser_classes = [JSONParser]
 
     def _data(self, version, status_code=200):
         context = {"book": catalog.rulebook()}

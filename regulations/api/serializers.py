@@ -19,6 +19,8 @@ class RoleSerializer(serializers.ModelSerializer):
 
 
 class FactSerializer(serializers.ModelSerializer):
+    # The list also gives each event type as a fact of type event_date (FactViewSet.list).
+    type = serializers.ChoiceField(choices=[*Fact.Type.values, "event_date"])
     values = serializers.SerializerMethodField(help_text="Allowed values (jurisdiction codes for place facts).")
 
     class Meta:

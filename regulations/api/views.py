@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -19,6 +20,13 @@ from . import filters, serializers
 class CatalogViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # No catalogue key holds a NUL character, and PostgreSQL refuses to compare text that
+        # does (a DataError, which would be answered as a database outage).
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise NotFound()
 
 
 class InstrumentViewSet(CatalogViewSet):
