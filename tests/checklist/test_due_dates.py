@@ -231,7 +231,7 @@ def test_plan_endpoint_previews_the_move_without_making_it(launched_late_2026):
 def test_reminders_follow_a_due_date_moved_by_a_recorded_schedule(launched_late_2026):
     from obligations.models import Reminder
 
-    organization, client, item = launched_late_2026
+    _organization, _client, item = launched_late_2026
     planned = Reminder.objects.filter(item=item, status=Reminder.Status.PLANNED)
     assert set(planned.values_list("due_date", flat=True)) == {dt.date(2027, 1, 4)}
     HolidaySchedule.objects.create(**SCHEDULE_2027)
