@@ -31,3 +31,18 @@ def test_health_names_a_missing_catalogue(api):
     assert response.status_code == 503
     assert response.json()["failing"] == ["catalog"]
     assert response.json()["checks"]["catalog"]["error"] == "no catalogue loaded"
+
+
+def test_web_pages_answer_503_when_the_database_is_unreachable(client, monkeypatch):
+    from django.db import OperationalError
+
+    from obligations.web import views
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(views.catalog, "instrument_list", unreachable)  # the catalogue page's query fails
+    response = client.get("/catalog/")
+    assert response.status_code == 503
+    assert "cannot reach its database" in response.content.decode()
+    assert "Traceback" not in response.content.decode()
