@@ -70,6 +70,8 @@ def exception_handler(exc, context):
             },
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, OverflowError):  # an id or number beyond what the database can store (SQLite)
+        return Response({"detail": "A number is out of range.", "code": "out_of_range"}, status=400)
     if isinstance(exc, OperationalError | InterfaceError):
         logger.exception("database unavailable")
         return Response(

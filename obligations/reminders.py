@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -57,11 +57,6 @@ def policy_for(organization: Organization) -> ReminderPolicy:
 # --- Planning ------------------------------------------------------------------------------
 
 
-def _send_at(day: dt.date, membership: Membership) -> dt.datetime:
-    local = dt.datetime.combine(day, dt.time(membership.reminder_hour))
-    return local.replace(tzinfo=zoneinfo.ZoneInfo(membership.reminder_timezone))
-
-
 def _points(item: ChecklistItem, policy: ReminderPolicy, today: dt.date) -> list[tuple[str, int]]:
     """(kind, days from the due date) for an open item: the policy's days before, then overdue
     reminders every N days up to the next one still to come, and the escalation."""
@@ -75,32 +70,39 @@ def _points(item: ChecklistItem, policy: ReminderPolicy, today: dt.date) -> list
     return points
 
 
-def _wanted(item, policy, members: list[Membership], today: dt.date) -> dict[tuple, Reminder]:
+class _Team:
+    """An organization's members as planning reads them, prepared once per replan."""
+
+    def __init__(self, members: list[Membership], now: dt.datetime):
+        members = [m for m in members if m.user.email]  # nobody to write to otherwise
+        self.writers = [m for m in members if m.role != Membership.Role.VIEWER]
+        self.admins = [m for m in members if m.role == Membership.Role.ADMIN]
+        self.enabled = [m for m in self.writers if m.reminders_enabled]
+        # Per member: time zone, hour and that zone's today (no reminder is created for a day
+        # already past there).
+        self.clock = {}
+        for m in members:
+            zone = zoneinfo.ZoneInfo(m.reminder_timezone)
+            self.clock[m.user_id] = (zone, dt.time(m.reminder_hour), now.astimezone(zone).date())
+
+
+def _wanted(item, policy, team: _Team, today: dt.date) -> dict[tuple, tuple[dt.datetime, bool]]:
+    """The reminders an item calls for: key (item, kind, offset, due date, recipient) -> (send_at,
+    whether its day has not yet passed where the recipient is)."""
     if item.due_date is None or item.status not in OPEN or item.superseded_at is not None:
         return {}
     if item.applicability != ChecklistItem.Applicability.APPLIES:
         return {}  # nobody is chased for a duty that may not apply; the questionnaire asks instead
-    members = [m for m in members if m.user.email]  # nobody to write to otherwise
-    writers = [m for m in members if m.role != Membership.Role.VIEWER]
-    assigned = [m for m in writers if m.user_id == item.assignee_id]
-    admins = [m for m in members if m.role == Membership.Role.ADMIN]
+    assigned = [m for m in team.writers if m.user_id == item.assignee_id]
+    chased = [m for m in assigned if m.reminders_enabled] if assigned else team.enabled
     wanted = {}
     for kind, offset in _points(item, policy, today):
-        if kind == Reminder.Kind.ESCALATION:
-            recipients = admins  # critical: sent even to admins who turned reminders off
-        else:
-            recipients = [m for m in (assigned or writers) if m.reminders_enabled]
-        for membership in recipients:
+        # Escalations are critical: sent even to admins who turned reminders off.
+        for membership in team.admins if kind == Reminder.Kind.ESCALATION else chased:
+            zone, hour, local_today = team.clock[membership.user_id]
+            day = item.due_date + dt.timedelta(days=offset)
             key = (item.pk, kind, offset, item.due_date, membership.user_id)
-            wanted[key] = Reminder(
-                organization_id=item.organization_id,
-                item=item,
-                recipient_id=membership.user_id,
-                kind=kind,
-                offset_days=offset,
-                due_date=item.due_date,
-                send_at=_send_at(item.due_date + dt.timedelta(days=offset), membership),
-            )
+            wanted[key] = (dt.datetime.combine(day, hour, tzinfo=zone), day >= local_today)
     return wanted
 
 
@@ -108,45 +110,147 @@ def replan(items: Iterable[ChecklistItem], *, now: dt.datetime | None = None) ->
     """Make the planned reminders of these items match their due dates, statuses, assignees
     and the members' preferences: plan what is missing, cancel what no longer fits. Reminders
     already sent are history and stay. Call it inside the transaction that changed the items.
-    Returns (planned, cancelled)."""
+    Returns (planned, cancelled).
+
+    A fixed number of queries whatever the number of items and organizations: policies,
+    members, organizations' time zones (unless loaded with the items) and the items' reminders
+    are read once each."""
     now = now or timezone.now()
     by_org: dict[int, list[ChecklistItem]] = defaultdict(list)
     for item in items:
         by_org[item.organization_id].append(item)
-    planned = cancelled = 0
-    for organization_id, org_items in by_org.items():
-        organization = org_items[0].organization
-        policy = policy_for(organization)
-        members = list(Membership.objects.filter(organization_id=organization_id).select_related("user"))
-        today = now.astimezone(zoneinfo.ZoneInfo(organization.timezone)).date()
-        wanted: dict[tuple, Reminder] = {}
-        for item in org_items:
-            wanted.update(_wanted(item, policy, members, today))
-        existing = {
-            (r.item_id, r.kind, r.offset_days, r.due_date, r.recipient_id): r.pk
-            for r in Reminder.objects.filter(item__in=[i.pk for i in org_items], status=Reminder.Status.PLANNED)
-        }
-        stale = [pk for key, pk in existing.items() if key not in wanted]
-        cancelled += Reminder.objects.filter(pk__in=stale, status=Reminder.Status.PLANNED).update(
-            status=Reminder.Status.CANCELLED
+    if not by_org:
+        return 0, 0
+    policies = {p.organization_id: p for p in ReminderPolicy.objects.filter(organization_id__in=list(by_org))}
+    for organization_id in by_org.keys() - policies.keys():
+        policies[organization_id] = policy_for(by_org[organization_id][0].organization)
+    members: dict[int, list[Membership]] = defaultdict(list)
+    for membership in Membership.objects.filter(organization_id__in=list(by_org)).select_related("user"):
+        members[membership.organization_id].append(membership)
+    zones = {o: i[0].organization.timezone for o, i in by_org.items() if ChecklistItem.organization.is_cached(i[0])}
+    if len(zones) < len(by_org):
+        zones |= dict(
+            Organization.objects.filter(pk__in=list(by_org.keys() - zones.keys())).values_list("pk", "timezone")
         )
-        # A planned reminder whose time has passed is kept (it is sent late), but none is created
-        # for a day already past: a new item is not reminded of "30 days before". One for today
-        # whose hour has passed goes out with the next pass.
-        fresh = [
-            r
-            for key, r in wanted.items()
-            if key not in existing and r.send_at.date() >= now.astimezone(r.send_at.tzinfo).date()
+
+    wanted: dict[tuple, tuple[int, dt.datetime, bool]] = {}  # key -> (organization, send_at, not past)
+    for organization_id, org_items in by_org.items():
+        policy, team = policies[organization_id], _Team(members[organization_id], now)
+        today = now.astimezone(zoneinfo.ZoneInfo(zones[organization_id])).date()
+        for item in org_items:
+            for key, (send_at, upcoming) in _wanted(item, policy, team, today).items():
+                wanted[key] = (organization_id, send_at, upcoming)
+
+    existing: dict[tuple, int] = {}  # planned reminders
+    taken: set[tuple] = set()  # every reminder, whatever its status
+    item_ids = [item.pk for org_items in by_org.values() for item in org_items]
+    for start in range(0, len(item_ids), 10000):
+        rows = Reminder.objects.filter(item__in=item_ids[start : start + 10000]).values_list(
+            "item_id", "kind", "offset_days", "due_date", "recipient_id", "pk", "status"
+        )
+        for *key, pk, status in rows:
+            taken.add(tuple(key))
+            if status == Reminder.Status.PLANNED:
+                existing[tuple(key)] = pk
+    stale = [pk for key, pk in existing.items() if key not in wanted]
+    cancelled = 0
+    for start in range(0, len(stale), 10000):
+        cancelled += Reminder.objects.filter(
+            pk__in=stale[start : start + 10000], status=Reminder.Status.PLANNED
+        ).update(status=Reminder.Status.CANCELLED)
+    # A planned reminder whose time has passed is kept (it is sent late), but none is created
+    # for a day already past: a new item is not reminded of "30 days before". One for today
+    # whose hour has passed goes out with the next pass.
+    fresh = [(key, o, send_at) for key, (o, send_at, upcoming) in wanted.items() if upcoming and key not in existing]
+    # A reminder sent or cancelled earlier under the same key stays as it is: those are not
+    # written again (and would be ignored as conflicts). In key order, so that two workers
+    # planning the same items wait for each other rather than deadlock.
+    _insert(sorted((key, o, s) for key, o, s in fresh if key not in taken))
+    return len(fresh), cancelled
+
+
+INSERT_COLUMNS = ("organization", "item", "recipient", "kind", "offset_days", "due_date", "send_at")
+
+
+def _insert(rows: list[tuple[tuple, int, dt.datetime]]) -> None:
+    """Write planned reminders ((item, kind, offset, due date, recipient), organization, send_at),
+    ignoring any whose key another transaction wrote meanwhile."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        reminders = [
+            Reminder(organization_id=o, item_id=i, recipient_id=r, kind=k, offset_days=d, due_date=due, send_at=s)
+            for (i, k, d, due, r), o, s in rows
         ]
-        # ignore_conflicts: a reminder sent or cancelled earlier under the same key stays as it is.
-        Reminder.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=1000)
-        planned += len(fresh)
-    return planned, cancelled
+        Reminder.objects.bulk_create(reminders, ignore_conflicts=True, batch_size=1000)
+        return
+    # PostgreSQL: one statement per 5,000 rows, columns as arrays, sent in binary through the
+    # driver's own cursor (same connection and transaction): model instances, bulk_create and
+    # text parameters cost several times more than the database's own work for large plans.
+    fields = [Reminder._meta.get_field(name) for name in INSERT_COLUMNS]
+    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in fields)
+    sql = (
+        f"INSERT INTO {Reminder._meta.db_table} ({', '.join(f.column for f in fields)}, status, late, created_at) "  # noqa: S608
+        f"SELECT *, %b, false, %b FROM UNNEST({arrays}) ON CONFLICT DO NOTHING"
+    )
+    import psycopg  # the PostgreSQL driver, only needed here
+
+    created = timezone.now()
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        for start in range(0, len(rows), 5000):
+            batch = rows[start : start + 5000]
+            columns = [
+                [o for _, o, _ in batch],
+                [key[0] for key, _, _ in batch],
+                [key[4] for key, _, _ in batch],
+                [str(key[1]) for key, _, _ in batch],
+                [key[2] for key, _, _ in batch],
+                [key[3] for key, _, _ in batch],
+                [s for _, _, s in batch],
+            ]
+            cursor.execute(sql, [Reminder.Status.PLANNED.value, created, *columns])
 
 
 def replan_organization(organization: Organization) -> tuple[int, int]:
     items = ChecklistItem.objects.filter(organization=organization).select_related("organization")
     return replan(items.filter(Q(status__in=OPEN) | Q(reminders__status=Reminder.Status.PLANNED)).distinct())
+
+
+PLANNING_FIELDS = ("id", "organization_id", "due_date", "status", "superseded_at", "applicability", "assignee_id")
+
+
+def replan_organizations(organization_ids: list[int], *, now: dt.datetime | None = None, chunk: int = 100) -> dict:
+    """What ``replan_organization`` does, for many organizations (a planning pass, e.g. after a
+    change of the default policy): ``chunk`` organizations per transaction, reading only the
+    items and columns planning needs, so that memory stays flat whatever the number of items.
+    Returns the number of items read, reminders planned and reminders cancelled."""
+    totals = {"items": 0, "planned": 0, "cancelled": 0}
+    # Items that can want a reminder, and items with planned ones (to cancel what no longer
+    # fits; a reminder belongs to its item's organization). Any other item would change
+    # nothing, so it is not even read: an open item without a due date, for instance, is most
+    # of a checklist.
+    can_want = Q(
+        status__in=OPEN,
+        due_date__isnull=False,
+        superseded_at__isnull=True,
+        applicability=ChecklistItem.Applicability.APPLIES,
+    )
+    for start in range(0, len(organization_ids), chunk):
+        organizations = organization_ids[start : start + chunk]
+        queued = Reminder.objects.filter(organization_id__in=organizations, status=Reminder.Status.PLANNED)
+        with transaction.atomic():
+            items = list(
+                ChecklistItem.objects.filter(organization_id__in=organizations)
+                .filter(can_want | Q(pk__in=queued.values("item_id")))
+                .only(*PLANNING_FIELDS)
+                .order_by()
+            )
+            planned, cancelled = replan(items, now=now)
+        totals["items"] += len(items)
+        totals["planned"] += planned
+        totals["cancelled"] += cancelled
+    return totals
 
 
 # --- Dispatch ------------------------------------------------------------------------------
@@ -160,6 +264,18 @@ def _still_due(reminder: Reminder) -> bool:
         and item.applicability == ChecklistItem.Applicability.APPLIES
         and item.due_date == reminder.due_date
     )
+
+
+# Large columns a pass never reads, left out of its queries (read on access if ever needed).
+ITEM_TEXTS = ("item__reasons", "item__due_basis", "item__waiting_for", "item__justification")
+OBLIGATION_TEXTS = (
+    "item__obligation__conditions",
+    "item__obligation__deadline",
+    "item__obligation__interpretation",
+    "item__obligation__instrument__source_text",
+    "item__obligation__instrument__summary_en",
+    "item__obligation__provision__text",
+)
 
 
 def assemble(*, now: dt.datetime, limit: int = 100) -> int:
@@ -180,7 +296,9 @@ def assemble(*, now: dt.datetime, limit: int = 100) -> int:
         mine = Q()
         for membership in recipients:
             mine |= Q(organization_id=membership.organization_id, recipient_id=membership.user_id)
-        batch = list(due.filter(mine).select_related("item", "organization").order_by("send_at", "id"))
+        batch = list(
+            due.filter(mine).select_related("item", "organization").defer(*ITEM_TEXTS).order_by("send_at", "id")
+        )
         finished = [r.pk for r in batch if not _still_due(r)]
         Reminder.objects.filter(pk__in=finished, status=Reminder.Status.PLANNED).update(status=Reminder.Status.DROPPED)
         delivery = {(m.organization_id, m.user_id): m.reminder_delivery for m in recipients}
@@ -218,20 +336,43 @@ def deliver(*, now: dt.datetime, limit: int = 100) -> dict[str, int]:
     counts = {"sent": 0, "dropped": 0, "retry": 0, "failed": 0}
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     pending = ReminderDigest.objects.filter(free, status=ReminderDigest.Status.PENDING, next_attempt_at__lte=now)
-    for digest_id in list(pending.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]):
-        leased = ReminderDigest.objects.filter(free, pk=digest_id, status=ReminderDigest.Status.PENDING).update(
-            lease_until=now + LEASE, attempts=F("attempts") + 1
+    # The candidates with their organization and recipient, and the recipients' memberships,
+    # are read once for the batch: two queries fewer per digest.
+    digests = list(pending.select_related("organization", "recipient").order_by("next_attempt_at", "id")[:limit])
+    memberships = {
+        (m.organization_id, m.user_id): m
+        for m in Membership.objects.filter(
+            organization_id__in={d.organization_id for d in digests}, user_id__in={d.recipient_id for d in digests}
         )
-        if leased:
-            digest = ReminderDigest.objects.select_related("organization", "recipient").get(pk=digest_id)
-            counts[_deliver_one(digest, now)] += 1
+    }
+    for digest in digests:
+        attempts = _lease(digest.pk, now)
+        if attempts is not None:
+            digest.attempts, digest.lease_until = attempts, now + LEASE
+            membership = memberships.get((digest.organization_id, digest.recipient_id))
+            counts[_deliver_one(digest, now, membership)] += 1
     return counts
 
 
-def _deliver_one(digest: ReminderDigest, now: dt.datetime) -> str:
+def _lease(digest_id: int, now: dt.datetime) -> int | None:
+    """Lease a pending digest nobody holds (a conditional update, so one worker wins). Returns
+    its number of attempts including this one, or None if it is not free."""
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ReminderDigest._meta.db_table} SET lease_until = %s, attempts = attempts + 1 "  # noqa: S608
+            "WHERE id = %s AND status = %s AND (lease_until IS NULL OR lease_until < %s) RETURNING attempts",
+            [adapt(now + LEASE), digest_id, ReminderDigest.Status.PENDING.value, adapt(now)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _deliver_one(digest: ReminderDigest, now: dt.datetime, membership: Membership | None) -> str:
     reminders = list(
         digest.reminders.filter(status=Reminder.Status.QUEUED)
-        .select_related("item__obligation__instrument", "item__obligation__provision")
+        .select_related("item__organization", "item__obligation__instrument", "item__obligation__provision")
+        .defer(*ITEM_TEXTS, *OBLIGATION_TEXTS)
         .order_by("item__due_date", "item_id")
     )
     live = [r for r in reminders if _still_due(r)]
@@ -241,7 +382,6 @@ def _deliver_one(digest: ReminderDigest, now: dt.datetime) -> str:
             Reminder.objects.filter(pk__in=dropped).update(status=Reminder.Status.DROPPED)
             ReminderDigest.objects.filter(pk=digest.pk).update(status=ReminderDigest.Status.DROPPED, lease_until=None)
         return "dropped"
-    membership = Membership.objects.filter(organization=digest.organization, user=digest.recipient).first()
     message = build_message(digest, live, membership, now)
     try:
         message.send()

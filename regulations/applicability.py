@@ -17,9 +17,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
-from .deadlines import DEFAULT_CALENDAR, RuleOutcome, WorkCalendar, rule_due
+from .deadlines import DATED_KINDS, DEFAULT_CALENDAR, RuleOutcome, WorkCalendar, rule_due
 
 # Facts that place an organization: the instrument's jurisdiction is applied through them.
 PLACE_FACTS = ("registered_in", "operates_in", "data_sourced_in")
@@ -30,6 +31,10 @@ class Outcome(StrEnum):
     APPLIES = "applies"
     NEEDS_REVIEW = "needs_review"
     DOES_NOT_APPLY = "does_not_apply"
+
+
+# Plain names for the members: the engine's loop reads them for every obligation.
+APPLIES, NEEDS_REVIEW, DOES_NOT_APPLY = Outcome.APPLIES, Outcome.NEEDS_REVIEW, Outcome.DOES_NOT_APPLY
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,21 @@ class Rule:
     conditions: Mapping | None
     deadline: Mapping
     info: Mapping[str, Any] = field(default_factory=dict, compare=False)  # display fields, unused here
+
+    # Texts derived from the fields above, computed once per rule rather than per evaluation.
+    @cached_property
+    def roles_text(self) -> str:
+        return ", ".join(sorted(self.roles))
+
+    @cached_property
+    def conditions_text(self) -> str:
+        return describe(self.conditions) if self.conditions else ""
+
+    @cached_property
+    def undated_outcome(self) -> RuleOutcome | None:
+        """What rule_due gives for a deadline that never has a date (ongoing, qualitative): the
+        same for every profile, events and date. None for the kinds that may have a date."""
+        return None if self.deadline["kind"] in DATED_KINDS else rule_due(self.deadline)
 
 
 @dataclass
@@ -279,24 +299,27 @@ def _scope(rule: Rule, answers: Mapping, book: Rulebook) -> tuple[Reason, set[Mi
     return Reason("jurisdiction", False, "out_of_scope", {"jurisdiction": area}, used), set()
 
 
-def _roles(rule: Rule, answers: Mapping) -> tuple[Reason, set[Missing]]:
+ROLES_MISSING = Missing("fact", "roles")
+
+
+def _roles(rule: Rule, answers: Mapping, played_set: frozenset[str] | None = None) -> tuple[Reason, set[Missing]]:
+    """``played_set``: the roles answer as a set, when the caller made it once for every rule."""
     if EVERYONE in rule.roles:
         return Reason("roles", True, "everyone"), set()
-    wanted = ", ".join(sorted(rule.roles))
     played = answers.get("roles")
     if played is None:
-        return Reason("roles", None, "role_unknown", {"roles": wanted}), {Missing("fact", "roles")}
-    matched = rule.roles.intersection(played)
+        return Reason("roles", None, "role_unknown", {"roles": rule.roles_text}), {ROLES_MISSING}
+    matched = rule.roles.intersection(played if played_set is None else played_set)
     if matched:
         return Reason("roles", True, "role_match", {"roles": ", ".join(sorted(matched))}, {"roles": played}), set()
-    return Reason("roles", False, "role_no_match", {"roles": wanted}, {"roles": played}), set()
+    return Reason("roles", False, "role_no_match", {"roles": rule.roles_text}, {"roles": played}), set()
 
 
 def _conditions(rule: Rule, answers: Mapping, events: Mapping, book: Rulebook) -> tuple[Reason, set[Missing]]:
     assert rule.conditions is not None
     result, missing = check(rule.conditions, answers, events, book)
     verdict = {True: "holds", False: "does not hold", None: "unknown"}[result]
-    params = {"condition": describe(rule.conditions), "verdict": verdict, "verdict_zh": VERDICT_ZH[verdict]}
+    params = {"condition": rule.conditions_text, "verdict": verdict, "verdict_zh": VERDICT_ZH[verdict]}
     return Reason("conditions", result, "condition", params, condition_facts(rule.conditions, answers, events)), missing
 
 
@@ -319,25 +342,39 @@ def instrument_tests(rule: Rule, answers: Mapping, as_of: dt.date, book: Ruleboo
 
 
 def evaluate_rule(
-    rule: Rule, shared: Shared, answers: Mapping, events: Mapping[str, list[dt.date]], book: Rulebook
+    rule: Rule,
+    shared: Shared,
+    answers: Mapping,
+    events: Mapping[str, list[dt.date]],
+    book: Rulebook,
+    played_set: frozenset[str] | None = None,
+    roles_memo: dict | None = None,
 ) -> Evaluation:
+    """``played_set`` and ``roles_memo`` (the role test by role set) are shortcuts that
+    ``evaluate`` keeps for one profile."""
     preview = shared.reasons[0].code == "draft_preview"
     if shared.failed:
-        return Evaluation(rule, Outcome.DOES_NOT_APPLY, shared.reasons, [], preview)
-    reasons, missing = list(shared.reasons), set(shared.missing)
-    reason, need = _roles(rule, answers)
+        return Evaluation(rule, DOES_NOT_APPLY, shared.reasons, [], preview)
+    reasons = [*shared.reasons]
+    if roles_memo is None:
+        reason, need = _roles(rule, answers, played_set)
+    else:
+        if rule.roles not in roles_memo:
+            roles_memo[rule.roles] = _roles(rule, answers, played_set)
+        reason, need = roles_memo[rule.roles]
     reasons.append(reason)
-    missing |= need
+    missing = shared.missing | need if need else shared.missing
     if rule.conditions and reason.result is not False:
         reason, need = _conditions(rule, answers, events, book)
         reasons.append(reason)
-        missing |= need
+        if need:
+            missing = missing | need
     if reason.result is False:
-        return Evaluation(rule, Outcome.DOES_NOT_APPLY, reasons, [], preview)
+        return Evaluation(rule, DOES_NOT_APPLY, reasons, [], preview)
     if not missing:
-        return Evaluation(rule, Outcome.APPLIES, reasons, [], preview)
+        return Evaluation(rule, APPLIES, reasons, [], preview)
     ordered = sorted(missing, key=lambda m: (m.kind, book.facts[m.key].order if m.key in book.facts else 0, m.key))
-    return Evaluation(rule, Outcome.NEEDS_REVIEW, reasons, ordered, preview)
+    return Evaluation(rule, NEEDS_REVIEW, reasons, ordered, preview)
 
 
 @dataclass
@@ -349,8 +386,8 @@ class Result:
         return [e for e in self.evaluations if e.outcome is outcome and e.preview is preview]
 
     def counts(self) -> dict[str, int]:
-        counted = Counter(e.outcome.value for e in self.evaluations if not e.preview)
-        return {o.value: counted.get(o.value, 0) for o in Outcome}
+        counted = Counter(e.outcome for e in self.evaluations if not e.preview)
+        return {o.value: counted.get(o, 0) for o in Outcome}
 
 
 def evaluate(
@@ -367,13 +404,38 @@ def evaluate(
     Obligations that apply or may apply get their due date where the events allow."""
     dated = {key: sorted(dates) for key, dates in (events or {}).items() if dates}
     latest = {key: dates[-1] for key, dates in dated.items()}
-    evaluations, shared = [], {}
+    played = answers.get("roles")
+    try:
+        played_set = None if played is None else frozenset(played)
+    except TypeError:  # not a list of roles: _roles reports it as the original value does
+        played_set = None
+    evaluations: list[Evaluation] = []
+    shared: dict[str, tuple[Shared, bool]] = {}  # by instrument: its tests, and whether a preview
+    # Obligations without conditions are decided by their instrument and roles alone: evaluated
+    # once per instrument and role set, copied for the others.
+    plain: dict[tuple[str, frozenset[str]], Evaluation] = {}
+    roles_memo: dict = {}
     for rule in book.rules:
-        if rule.instrument not in shared:
-            shared[rule.instrument] = instrument_tests(rule, answers, as_of, book, preview_drafts)
-        evaluation = evaluate_rule(rule, shared[rule.instrument], answers, dated, book)
-        if evaluation.outcome is not Outcome.DOES_NOT_APPLY:
-            evaluation.deadline = rule_due(rule.deadline, events=latest, as_of=as_of, calendar=calendar)
+        tests = shared.get(rule.instrument)
+        if tests is None:
+            instrument = instrument_tests(rule, answers, as_of, book, preview_drafts)
+            tests = shared[rule.instrument] = (instrument, instrument.reasons[0].code == "draft_preview")
+        if tests[0].failed:  # most obligations of most profiles: skip the per-rule tests
+            evaluations.append(Evaluation(rule, DOES_NOT_APPLY, tests[0].reasons, [], tests[1]))
+            continue
+        if rule.conditions:
+            evaluation = evaluate_rule(rule, tests[0], answers, dated, book, played_set, roles_memo)
+        else:
+            first = plain.get((rule.instrument, rule.roles))
+            if first is None:
+                evaluation = evaluate_rule(rule, tests[0], answers, dated, book, played_set, roles_memo)
+                plain[rule.instrument, rule.roles] = evaluation
+            else:
+                evaluation = Evaluation(rule, first.outcome, [*first.reasons], [*first.missing], first.preview)
+        if evaluation.outcome is not DOES_NOT_APPLY:
+            evaluation.deadline = rule.undated_outcome or rule_due(
+                rule.deadline, events=latest, as_of=as_of, calendar=calendar
+            )
         evaluations.append(evaluation)
     return Result(as_of, evaluations)
 

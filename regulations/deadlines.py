@@ -234,6 +234,11 @@ def _describe_run(run: list[Day]) -> str:
 # --- Catalogue deadline rules -------------------------------------------------------------
 
 
+# Deadline kinds that can give a date; rule_due gives every other kind (ongoing, qualitative)
+# the same undated outcome whatever the events and the date.
+DATED_KINDS = frozenset({"fixed", "window", "after_event", "before_event", "recurring"})
+
+
 @dataclass
 class RuleOutcome:
     """What a catalogue deadline rule gives for one organization: a due date, or why not."""
@@ -300,9 +305,17 @@ def occurrences(
     rule: Mapping, *, start: dt.date | None, after: dt.date, until: dt.date | None = None, count: int | None = None
 ) -> list[dt.date]:
     """Occurrences of a recurring rule on or after ``after`` (and up to ``until``)."""
-    dtstart = dt.datetime.combine(start or dt.date(after.year, 1, 1), dt.time())
-    rr = rrulestr(rule["rrule"], dtstart=dtstart)
-    limit = rule.get("until")
+    first = start or dt.date(after.year, 1, 1)
+    return list(_occurrences(rule["rrule"], rule.get("until"), first, after, until, count))
+
+
+@lru_cache(maxsize=4096)
+def _occurrences(
+    text: str, limit: str | None, start: dt.date, after: dt.date, until: dt.date | None, count: int | None
+) -> tuple[dt.date, ...]:
+    """Cached: every profile evaluated on the same day asks for the same occurrences, and
+    dateutil walks the rule from its start each time."""
+    rr = rrulestr(text, dtstart=dt.datetime.combine(start, dt.time()))
     last = min(filter(None, [until, dt.date.fromisoformat(limit) if limit else None]), default=None)
     out = []
     for occ in rr.xafter(dt.datetime.combine(after, dt.time()), count=count, inc=True):
@@ -312,4 +325,4 @@ def occurrences(
         out.append(day)
         if count is None and len(out) >= 1000:  # a rolling horizon never needs more
             break
-    return out
+    return tuple(out)

@@ -233,20 +233,18 @@ def test_a_page_costs_the_same_queries_for_a_short_and_a_long_list(make_org, mak
     fill(large, 600, large_users)
 
     small_client, large_client = client_for(small_admin), client_for(large_admin)
-    baseline = queries_for_a_page(small_client, small)
-    assert queries_for_a_page(large_client, large) == baseline
-    assert baseline <= 10
+    counts = [queries_for_a_page(small_client, small), queries_for_a_page(large_client, large)]
     # Nothing is fetched per row either: a page of 5 costs what a page of 50 does.
-    assert queries_for_a_page(large_client, large, {"page_size": 5}, size=5) == baseline
+    counts.append(queries_for_a_page(large_client, large, {"page_size": 5}, size=5))
     for params in ({"ordering": "-status"}, {"page": 3}, {"status": "open"}):
-        assert queries_for_a_page(large_client, large, params) == baseline
-    with CaptureQueriesContext(connection) as captured:
-        response = large_client.get(url(large, "checklist/export/"))
-    assert response.status_code == 200
-    export_queries = len(captured)
-    with CaptureQueriesContext(connection) as captured:
-        small_client.get(url(small, "checklist/export/"))
-    assert export_queries == len(captured)
+        counts.append(queries_for_a_page(large_client, large, params))
+    for organization, client in ((large, large_client), (small, small_client)):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url(organization, "checklist/export/")).status_code == 200
+        counts.append(len(captured))
+    # The assignee and completed-by lookups are skipped on a page where nobody is assigned or
+    # done, so counts may differ by those two; a query per row would add 5 to 600.
+    assert max(counts) <= 10 and max(counts) - min(counts) <= 2, counts
 
 
 def test_needs_review_placeholder_is_listed_with_its_questions(busy):

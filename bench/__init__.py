@@ -1,0 +1,1 @@
+"""Benchmarks: a data generator and one command per benchmark. See bench/README.md."""

@@ -1,0 +1,484 @@
+"""The benchmarks, one command each (data from bench/generate.py; see bench/README.md):
+
+    .venv/bin/python bench/run.py applicability   # the engine in-process, several profiles
+    .venv/bin/python bench/run.py api             # POST /api/v1/applicability/ on gunicorn vs a minimal endpoint
+    .venv/bin/python bench/run.py api --gc-freeze # the same with gc.freeze() in each gunicorn worker
+    .venv/bin/python bench/run.py checklist       # GET .../checklist/ of the 2,000-item organization
+    .venv/bin/python bench/run.py reminders       # planning + dispatch pass, one worker then two
+    .venv/bin/python bench/run.py catalog         # load_catalog into an empty schema, then reload
+
+Every benchmark prints the machine, the load average and a baseline measured in the same run,
+so that figures taken on a busy machine can be read as ratios.
+"""
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import zoneinfo
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/3")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+PYTHON = sys.executable
+NOW = dt.datetime(2027, 3, 1, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))  # the bench day, 10:00
+
+
+def setup() -> None:
+    import django
+
+    django.setup()
+
+
+# --- Shared ---------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load}"
+
+
+def calibrate() -> float:
+    """Milliseconds for a fixed pure-Python workload: how fast this machine is right now."""
+
+    def work():
+        total = 0
+        for i in range(200_000):
+            total += i % 7
+        return sorted(str(i) for i in range(20_000))
+
+    return timed(work, 15)["median"]
+
+
+def timed(fn, n: int, warmup: int = 3) -> dict:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {"median": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1], "min": times[0]}
+
+
+def header(name: str) -> None:
+    print(f"== {name}  ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)")
+    print(f"machine: {machine()}")
+
+
+# --- Applicability in-process ---------------------------------------------------------------
+
+
+def profiles(book) -> dict[str, dict]:
+    from bench.generate import broad_profile
+    from obligations.services import DEMO_PROFILE
+
+    return {
+        "demo (Lingang face-swap app)": DEMO_PROFILE,
+        "empty (nothing answered)": {},
+        "broad (every role, everywhere)": broad_profile(book),
+    }
+
+
+def bench_applicability(args) -> None:
+    setup()
+    from regulations import selectors
+    from regulations.applicability import evaluate
+
+    header("applicability: selectors.rulebook() then evaluate(), in-process")
+    book, calendar = selectors.rulebook(), selectors.work_calendar()
+    events = {"service_launched": [dt.date(2027, 2, 1)]}
+    print(f"catalogue: {len(book.rules)} obligations; as_of {NOW.date()}; one event reported; {args.n} runs each")
+    print(f"baseline: calibration loop {calibrate():.2f} ms")
+    alone = timed(selectors.rulebook, args.n)["median"]
+    print(f"  selectors.rulebook() alone (cached; one version query): {alone:.2f} ms")
+    for name, answers in profiles(book).items():
+
+        def once(a=answers):
+            return evaluate(selectors.rulebook(), a, events, as_of=NOW.date(), calendar=calendar)
+
+        t = timed(once, args.n)
+        print(
+            f"  {name:32} median {t['median']:5.2f} ms  p95 {t['p95']:5.2f} ms  min {t['min']:5.2f} ms  "
+            f"{once().counts()}"
+        )
+
+
+# --- HTTP: gunicorn and a load client -------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+class Server:
+    def __init__(self, workers: int, gc_freeze: bool = False):
+        self.port = free_port()
+        config = ["--config", "python:bench.gunicorn_gc_freeze"] if gc_freeze else []
+        self.process = subprocess.Popen(
+            [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--log-level", "warning", "--chdir", str(ROOT), *config],
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+        )  # fmt: skip
+
+    def wait(self, headers: dict) -> None:
+        for _ in range(300):
+            try:
+                status, _ = request(self.port, "GET", "/bench/ping/", None, headers)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit("gunicorn did not start")
+
+    def workers(self) -> list[int]:
+        return children(self.process.pid)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def request(port: int, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def load(port: int, method: str, path: str, body, headers: dict, seconds: float, concurrency: int) -> dict:
+    """Closed loop: ``concurrency`` threads each send a request as soon as the last answered."""
+    latencies: list[float] = []
+    sizes: list[int] = []
+    errors: list[int] = []
+    stop = time.perf_counter() + seconds
+
+    def client():
+        while time.perf_counter() < stop:
+            start = time.perf_counter()
+            status, data = request(port, method, path, body, headers)
+            latencies.append(time.perf_counter() - start)
+            sizes.append(len(data))
+            if status != 200:
+                errors.append(status)
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - began
+    return {"count": len(latencies), "elapsed": elapsed, "latencies": latencies, "size": max(sizes), "errors": errors}
+
+
+def bench_api(args) -> None:
+    from bench.generate import BENCH_DAY, TOKEN
+
+    server = f"gunicorn --workers {args.workers}" + (" with gc.freeze()" if args.gc_freeze else "")
+    header(f"api: {server}, {args.concurrency} client threads, {args.rounds} x {args.seconds:.0f} s")
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept-Language": "en", "Content-Type": "application/json"}
+    setup()
+    from obligations.services import DEMO_PROFILE
+
+    payload = {"profile": DEMO_PROFILE, "events": [{"type": "service_launched", "date": "2027-02-01"}],
+               "as_of": BENCH_DAY.isoformat()}  # fmt: skip
+    cases = {
+        "minimal DRF endpoint (baseline)": ("GET", "/bench/ping/", None),
+        "applicability, all groups": ("POST", "/api/v1/applicability/", json.dumps(payload).encode()),
+        "applicability, groups applies+needs_review": (
+            "POST",
+            "/api/v1/applicability/",
+            json.dumps({**payload, "groups": ["applies", "needs_review"]}).encode(),
+        ),
+    }
+    server = Server(args.workers, args.gc_freeze)
+    try:
+        server.wait(headers)
+        for method, path, body in cases.values():  # warm every worker up, check the answers
+            status, data = request(server.port, method, path, body, headers)
+            assert status == 200, (status, data[:500])
+            load(server.port, method, path, body, headers, 2, args.concurrency)
+        totals = {name: {"count": 0, "elapsed": 0.0, "latencies": [], "cpu": 0.0, "size": 0} for name in cases}
+        for _ in range(args.rounds):  # interleaved, so that a change in load hits every case alike
+            for name, (method, path, body) in cases.items():
+                workers = server.workers()
+                cpu = cpu_seconds(workers)
+                result = load(server.port, method, path, body, headers, args.seconds, args.concurrency)
+                assert not result["errors"], result["errors"][:5]
+                total = totals[name]
+                total["cpu"] += cpu_seconds(workers) - cpu
+                total["count"] += result["count"]
+                total["elapsed"] += result["elapsed"]
+                total["latencies"] += result["latencies"]
+                total["size"] = result["size"]
+    finally:
+        server.stop()
+    base = None
+    print(f"{'endpoint':44} {'req/s':>8} {'ratio':>6} {'median ms':>10} {'worker CPU ms/req':>18} {'bytes':>9}")
+    for name, t in totals.items():
+        rps = t["count"] / t["elapsed"]
+        base = base or rps
+        print(
+            f"{name:44} {rps:8.1f} {rps / base:6.2f} {statistics.median(t['latencies']) * 1000:10.2f} "
+            f"{t['cpu'] / t['count'] * 1000:18.2f} {t['size']:9d}"
+        )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+# --- Checklist list -------------------------------------------------------------------------
+
+
+def bench_checklist(args) -> None:
+    setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.generate import TOKEN
+    from obligations.models import ChecklistItem, Organization
+
+    header("checklist: GET /api/v1/organizations/<id>/checklist/ in-process (Django test client)")
+    organization = Organization.objects.get(slug="bench-checklist")
+    items = ChecklistItem.objects.filter(organization=organization, superseded_at__isnull=True).count()
+    print(f"organization {organization.pk} with {items} items; page size 50")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {TOKEN}", HTTP_ACCEPT_LANGUAGE="en")
+
+    def get(url):
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:500]
+        return response
+
+    ping = timed(lambda: get("/bench/ping/"), args.n)
+    print(f"baseline: minimal DRF endpoint median {ping['median']:.2f} ms; calibration loop {calibrate():.2f} ms")
+    variants = {"app": f"/api/v1/organizations/{organization.pk}/checklist/"}
+    for query in ("", "?page=20", "?status=open&ordering=-updated_at", "?overdue=true", "?role=enterprise"):
+        for variant, base in variants.items():
+            with CaptureQueriesContext(connection) as captured:
+                data = get(base + query).json()
+                queries = len(captured)  # now: the next request clears the log
+            t = timed(lambda u=base + query: get(u), args.n)
+            print(
+                f"  {variant:8} checklist/{query:34} {len(data['results']):3d} items {queries:3d} queries  "
+                f"median {t['median']:6.2f} ms  p95 {t['p95']:6.2f} ms  ({t['median'] / ping['median']:4.1f}x baseline)"
+            )
+
+
+# --- Reminders ------------------------------------------------------------------------------
+
+
+def reminders_worker(phase: str, index: int, of: int) -> dict:
+    """One worker process: plan the reminders of its share of the organizations, or run one
+    dispatch pass (shared with the other workers as in production)."""
+    setup()
+    from django.conf import settings
+    from django.db import connection
+
+    from bench.mail import CountingBackend
+    from obligations import reminders
+    from obligations.models import Organization
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    started, cpu, backend_cpu = time.time(), time.process_time(), cpu_seconds([backend])
+    out = {"phase": phase, "index": index}
+    if phase == "plan":
+        organizations = list(Organization.objects.order_by("id").values_list("id", flat=True))[index::of]
+        out |= reminders.replan_organizations(organizations, now=NOW)
+    else:
+        out |= reminders.dispatch(now=NOW, chunk=settings.REMINDER_CHUNK)
+        out["mails"] = CountingBackend.sent
+    return out | {
+        "start": started,
+        "end": time.time(),
+        "cpu": time.process_time() - cpu,
+        "db_cpu": cpu_seconds([backend]) - backend_cpu,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_phase(phase: str, workers: int) -> dict:
+    processes = [
+        subprocess.Popen(
+            [PYTHON, __file__, "reminders-worker", phase, str(i), str(workers)], stdout=subprocess.PIPE, text=True
+        )
+        for i in range(workers)
+    ]
+    results = []
+    for p in processes:
+        out, _ = p.communicate()
+        if p.returncode:
+            raise SystemExit(f"worker failed: {out}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    total = {key: sum(r.get(key, 0) for r in results) for key in ("planned", "reminders", "mails", "cpu", "db_cpu")}
+    total["wall"] = max(r["end"] for r in results) - min(r["start"] for r in results)
+    total["peak_mb"] = max(r["peak_mb"] for r in results)
+    return total
+
+
+def bench_reminders(args) -> None:
+    setup()
+    from django.db import connection
+
+    from obligations.models import ChecklistItem, Organization
+
+    header("reminders: one planning pass and one dispatch pass, counting mail backend")
+    organizations = Organization.objects.count()
+    items = ChecklistItem.objects.filter(status__in=["open", "in_progress"]).count()
+    dated = ChecklistItem.objects.filter(status__in=["open", "in_progress"], due_date__isnull=False).count()
+    print(f"data: {organizations} organizations, {items} open items ({dated} with a due date); now = {NOW.isoformat()}")
+    print(f"baseline: calibration loop {calibrate():.2f} ms")
+    print("  (cpu: seconds of CPU in the worker processes + their PostgreSQL backends)")
+    connection.close()
+    best: dict[int, float] = {}
+    for _ in range(args.repeat):
+        for workers in args.workers:
+            with connection.cursor() as cursor:
+                cursor.execute("TRUNCATE obligations_reminder, obligations_reminderdigest RESTART IDENTITY")
+            connection.close()
+            plan, dispatch = run_phase("plan", workers), run_phase("dispatch", workers)
+            total = plan["wall"] + dispatch["wall"]
+            best[workers] = min(best.get(workers, total), total)
+            print(
+                f"  {workers} worker(s): plan {plan['wall']:6.1f} s ({plan['planned']} reminders; "
+                f"cpu {plan['cpu']:.1f} + {plan['db_cpu']:.1f} s), dispatch {dispatch['wall']:6.1f} s "
+                f"({dispatch['reminders']} reminders, {dispatch['mails']} mails; "
+                f"cpu {dispatch['cpu']:.1f} + {dispatch['db_cpu']:.1f} s), total {total:6.1f} s = "
+                f"{items / total:6.0f} items/s; peak RSS {max(plan['peak_mb'], dispatch['peak_mb']):.0f} MB a worker; "
+                f"load average {os.getloadavg()[0]:.2f}"
+            )
+    if 1 in best and 2 in best:
+        print(f"  best runs: 1 worker {items / best[1]:.0f} items/s, 2 workers {items / best[2]:.0f} items/s, "
+              f"speed-up {best[1] / best[2]:.2f}x")  # fmt: skip
+
+
+# --- Catalogue ------------------------------------------------------------------------------
+
+CATALOG_SCHEMA = "bench_catalog"
+CATALOG_TABLES = [
+    "regulations_jurisdiction", "regulations_role", "regulations_fact", "regulations_eventtype",
+    "regulations_phase", "regulations_instrument", "regulations_provision", "regulations_obligation",
+    "regulations_obligation_roles", "regulations_obligation_see_also", "regulations_catalogversion",
+]  # fmt: skip
+
+
+def bench_catalog(args) -> None:
+    import psycopg
+
+    header("catalog: manage.py load_catalog into an empty database, then again with the same files")
+    url = os.environ["DATABASE_URL"]
+    conninfo = url.split("?")[0]
+    env = {**os.environ, "DATABASE_URL": f"{conninfo}?options=-c%20search_path%3D{CATALOG_SCHEMA}"}
+
+    def manage(*command) -> float:
+        start = time.perf_counter()
+        done = subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(done.stderr)
+        return time.perf_counter() - start
+
+    def snapshot() -> dict[str, str]:
+        with psycopg.connect(conninfo, options=f"-c search_path={CATALOG_SCHEMA}") as conn:
+            digest = "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {} t"
+            return {table: conn.execute(digest.format(table)).fetchone()[0] for table in CATALOG_TABLES}
+
+    startup = statistics.median(manage("shell", "-c", "pass") for _ in range(3))
+    print(f"baseline: manage.py startup (shell -c pass) {startup:.2f} s; calibration loop {calibrate():.2f} ms")
+    for attempt in range(args.repeat):
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {CATALOG_SCHEMA} CASCADE")
+            conn.execute(f"CREATE SCHEMA {CATALOG_SCHEMA}")
+        manage("migrate", "--noinput")
+        first = manage("load_catalog")
+        before = snapshot()
+        again = manage("load_catalog")
+        unchanged = snapshot() == before
+        print(
+            f"  run {attempt + 1}: first load {first:5.2f} s, reload {again:5.2f} s "
+            f"(catalogue tables {'unchanged' if unchanged else 'CHANGED'}; {before['regulations_obligation'].split(':')[0]} obligations)"  # noqa: E501
+        )
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {CATALOG_SCHEMA} CASCADE")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="benchmark", required=True)
+    p = sub.add_parser("applicability")
+    p.add_argument("-n", type=int, default=200, help="evaluations per profile")
+    p = sub.add_parser("api")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    p.add_argument("--concurrency", type=int, default=4, help="client threads")
+    p.add_argument("--seconds", type=float, default=5, help="per case and round")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in each worker (bench/gunicorn_gc_freeze.py)")
+    p = sub.add_parser("checklist")
+    p.add_argument("-n", type=int, default=100, help="requests per query")
+    p = sub.add_parser("reminders")
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to run, in turn")
+    p.add_argument("--repeat", type=int, default=1, help="rounds of the worker counts (the best of each is compared)")
+    p = sub.add_parser("catalog")
+    p.add_argument("--repeat", type=int, default=3)
+    p = sub.add_parser("reminders-worker", help="internal: one worker process of the reminders benchmark")
+    p.add_argument("phase", choices=["plan", "dispatch"])
+    p.add_argument("index", type=int)
+    p.add_argument("of", type=int)
+    args = parser.parse_args()
+    if args.benchmark == "reminders-worker":
+        print(json.dumps(reminders_worker(args.phase, args.index, args.of)))
+        return
+    {
+        "applicability": bench_applicability,
+        "api": bench_api,
+        "checklist": bench_checklist,
+        "reminders": bench_reminders,
+        "catalog": bench_catalog,
+    }[args.benchmark](args)
+
+
+if __name__ == "__main__":
+    main()
