@@ -153,7 +153,7 @@ def children(pid: int) -> list[int]:
 class Server:
     def __init__(self, workers: int, gc_freeze: bool = False):
         self.port = free_port()
-        config = ["--config", "python:bench.gunicorn_gc_freeze"] if gc_freeze else []
+        config = ["--config", "python:config.gunicorn"] if gc_freeze else []
         self.process = subprocess.Popen(
             [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--log-level", "warning", "--chdir", str(ROOT), *config],
@@ -455,7 +455,7 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=4, help="client threads")
     p.add_argument("--seconds", type=float, default=5, help="per case and round")
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in each worker (bench/gunicorn_gc_freeze.py)")
+    p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in each worker (config/gunicorn.py)")
     p = sub.add_parser("checklist")
     p.add_argument("-n", type=int, default=100, help="requests per query")
     p = sub.add_parser("reminders")

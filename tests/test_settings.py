@@ -43,3 +43,16 @@ def test_celery_is_configured_for_safe_redelivery():
     assert settings.CELERY_TASK_ACKS_LATE is True
     assert settings.CELERY_TASK_SERIALIZER == "json" and settings.CELERY_ACCEPT_CONTENT == ["json"]
     assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_gunicorn_workers_freeze_the_loaded_app():
+    import gc
+
+    from config import gunicorn
+
+    assert "--config python:config.gunicorn" in (ROOT / "Procfile").read_text()
+    try:
+        gunicorn.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
