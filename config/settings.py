@@ -117,8 +117,8 @@ Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 # Evidence files are served only through the API to members, never from MEDIA_URL.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
-# Larger request bodies are refused before they are read; a margin over the file limit for
-# the multipart envelope and the other fields.
+# Request bodies other than file uploads (JSON, form fields) above 1 MB are refused (413)
+# before they are parsed; files are limited by EVIDENCE_MAX_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {

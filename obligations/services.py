@@ -108,6 +108,7 @@ def token_user(secret: str):
 # --- Invitations ---------------------------------------------------------------------------
 
 
+@transaction.atomic  # the email goes out on commit
 def invitation_create(*, organization: Organization, email: str, role: str, invited_by) -> tuple[Invitation, str]:
     secret, invitation_digest = new_secret(INVITATION_PREFIX)
     invitation = Invitation.objects.create(

@@ -1,11 +1,11 @@
-from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -39,6 +39,23 @@ def _service_call(function, *args, **kwargs):
         return function(*args, **kwargs)
     except ServiceError as error:
         raise ValidationError({error.field: [error.message]}) from error
+
+
+class ShownOnceCreateMixin(mixins.CreateModelMixin):
+    """Creation that hands out a secret once (an API token, an invitation code, a calendar
+    address): ``issue`` creates the object from the validated input with the secret attached,
+    and ``created_serializer_class`` shows it; afterwards only a digest is kept."""
+
+    created_serializer_class: type[drf_serializers.Serializer]
+
+    def issue(self, data):
+        raise NotImplementedError
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        created = self.issue(serializer.validated_data)
+        return Response(self.created_serializer_class(created).data, status=status.HTTP_201_CREATED)
 
 
 class OrganizationsViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
@@ -108,9 +125,10 @@ class MemberViewSet(
         _service_call(services.membership_remove, instance)
 
 
+@extend_schema_view(create=extend_schema(responses={201: serializers.InvitationCreatedSerializer}))
 class InvitationViewSet(
     mixins.ListModelMixin,
-    mixins.CreateModelMixin,
+    ShownOnceCreateMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     OrganizationViewSet,
@@ -123,16 +141,13 @@ class InvitationViewSet(
     def get_queryset(self):
         return scoped(self, Invitation.objects.select_related("invited_by"))
 
-    @extend_schema(responses={201: serializers.InvitationCreatedSerializer})
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            invitation, secret = services.invitation_create(
-                organization=self.organization, invited_by=request.user, **serializer.validated_data
-            )
-        invitation.token = secret
-        return Response(serializers.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+    created_serializer_class = serializers.InvitationCreatedSerializer
+
+    def issue(self, data):
+        invitation, invitation.token = services.invitation_create(
+            organization=self.organization, invited_by=self.request.user, **data
+        )
+        return invitation
 
     def perform_destroy(self, instance):
         services.invitation_revoke(instance)
@@ -149,9 +164,10 @@ def invitation_accept(request):
     return Response({**data, "organization": membership.organization_id}, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(create=extend_schema(responses={201: serializers.ApiTokenCreatedSerializer}))
 class ApiTokenViewSet(
     mixins.ListModelMixin,
-    mixins.CreateModelMixin,
+    ShownOnceCreateMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
@@ -168,13 +184,11 @@ class ApiTokenViewSet(
     def get_queryset(self):
         return ApiToken.objects.filter(user=self.request.user.pk)
 
-    @extend_schema(responses={201: serializers.ApiTokenCreatedSerializer})
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        token, secret = services.token_create(user=request.user, name=serializer.validated_data["name"])
-        token.token = secret
-        return Response(serializers.ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+    created_serializer_class = serializers.ApiTokenCreatedSerializer
+
+    def issue(self, data):
+        token, token.token = services.token_create(user=self.request.user, name=data["name"])
+        return token
 
     def perform_destroy(self, instance):
         services.token_revoke(instance)
@@ -324,9 +338,10 @@ def me(request):
     )
 
 
+@extend_schema_view(create=extend_schema(responses={201: serializers.CalendarFeedCreatedSerializer}))
 class CalendarFeedViewSet(
     mixins.ListModelMixin,
-    mixins.CreateModelMixin,
+    ShownOnceCreateMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     OrganizationViewSet,
@@ -344,19 +359,17 @@ class CalendarFeedViewSet(
             feeds = feeds.filter(created_by=self.request.user)
         return feeds
 
-    @extend_schema(responses={201: serializers.CalendarFeedCreatedSerializer})
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+    created_serializer_class = serializers.CalendarFeedCreatedSerializer
+
+    def issue(self, data):
         feed, secret = calendar.feed_create(
             organization=self.organization,
-            created_by=request.user,
+            created_by=self.request.user,
             name=data["name"],
-            member=request.user if data["mine_only"] else None,
+            member=self.request.user if data["mine_only"] else None,
         )
-        feed.url = request.build_absolute_uri(reverse("calendar-feed", args=[secret]))
-        return Response(serializers.CalendarFeedCreatedSerializer(feed).data, status=status.HTTP_201_CREATED)
+        feed.url = self.request.build_absolute_uri(reverse("calendar-feed", args=[secret]))
+        return feed
 
     def perform_destroy(self, instance):
         calendar.feed_revoke(instance)
