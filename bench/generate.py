@@ -43,8 +43,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from obligations.checklist import _reasons  # noqa: E402
 from obligations.services import digest  # noqa: E402
+from obligations.services.checklist import _reasons  # noqa: E402
 from regulations import selectors  # noqa: E402
 from regulations.applicability import Outcome, evaluate  # noqa: E402
 

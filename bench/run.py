@@ -318,8 +318,8 @@ def reminders_worker(phase: str, index: int, of: int) -> dict:
     from django.db import connection
 
     from bench.mail import CountingBackend
-    from obligations import reminders
     from obligations.models import Organization
+    from obligations.services import reminders
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")

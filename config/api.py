@@ -5,16 +5,18 @@ from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.defaults import page_not_found
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from obligations.errors import Conflict, ServiceError, StaleVersion
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,20 @@ class StrictOrderingFilter(OrderingFilter):
 
 
 def exception_handler(exc, context):
+    """Every error the API answers, mapped in one place: the domain's refusals
+    (obligations.errors) to 400 naming the field, 412 or 409; request limits to 413; an
+    unreachable database to 503. Anything else is a programming error: DRF lets it through,
+    Django logs it and answers 500."""
+    if isinstance(exc, ServiceError):
+        exc = ValidationError(exc.errors)
+    elif isinstance(exc, StaleVersion):
+        exc = PreconditionFailed()
+    elif isinstance(exc, Conflict | IntegrityError):
+        logger.warning("refused a conflicting write: %s", exc)
+        return Response(
+            {"detail": "The change conflicts with existing data; reload and try again.", "code": "conflict"},
+            status=status.HTTP_409_CONFLICT,
+        )
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response
@@ -78,13 +94,19 @@ def exception_handler(exc, context):
             {"detail": "The database is unavailable. Try again shortly.", "code": "database_unavailable"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-    if isinstance(exc, DatabaseError):  # data or integrity errors: a request the checks let through
-        logger.exception("database refused a write")
-        return Response(
-            {"detail": "The database refused this change; it conflicts with existing data.", "code": "conflict"},
-            status=status.HTTP_409_CONFLICT,
-        )
     return None
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The object changed since you read it; fetch it again and reapply your change."
+    default_code = "precondition_failed"
+
+
+class PreconditionRequired(APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = "Send the object's ETag in an If-Match header, so that no change is lost."
+    default_code = "precondition_required"
 
 
 def not_found(request, exception=None):
@@ -99,6 +121,7 @@ ERROR_RESPONSES = {
     "401": "Not signed in, or an invalid token.",
     "403": "Signed in, but not allowed (a viewer writing, for example).",
     "404": "No such object, or it belongs to another organization.",
+    "409": "The change conflicts with existing data (two writers at once); reload and try again.",
     "413": "The request body is too large.",
     "429": "Too many requests; see Retry-After.",
     "503": "The database is unavailable.",

@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import health
-from obligations.api.views import calendar_feed, reminders_unsubscribe
+from obligations.web.public import calendar_feed, reminders_unsubscribe
 
 api_v1 = [
     path("health/", health, name="health"),

@@ -1,5 +1,6 @@
 """What an organization must do and has done."""
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -7,11 +8,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .validators import date_in_range, iana_timezone, visible_text
+
 
 class Organization(models.Model):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
-    timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    name = models.CharField(max_length=200, validators=[visible_text])
+    slug = models.SlugField(max_length=80, unique=True, help_text="Letters, digits, hyphens and underscores.")
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai", validators=[iana_timezone])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -45,7 +48,7 @@ class Membership(models.Model):
     reminder_language = models.CharField(max_length=2, choices=Language.choices, default=Language.ZH)
     reminder_delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.DAILY)
     reminder_hour = models.PositiveSmallIntegerField(default=9, help_text="Local hour (0-23) reminders go out.")
-    reminder_timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    reminder_timezone = models.CharField(max_length=64, default="Asia/Shanghai", validators=[iana_timezone])
 
     class Meta:
         constraints = [
@@ -77,7 +80,7 @@ class ApiToken(models.Model):
     needed, unlike passwords) and lets each request be checked with one indexed lookup."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[visible_text])
     prefix = models.CharField(max_length=12, help_text="The token's first characters, to recognize it.")
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -99,7 +102,7 @@ class Invitation(models.Model):
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Membership.Role.choices, default=Membership.Role.OFFICER)
     digest = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -124,7 +127,7 @@ class ProfileVersion(models.Model):
     number = models.PositiveIntegerField()
     answers = models.JSONField(default=dict)
     changes = models.JSONField(default=dict, help_text='{"fact": {"from": old, "to": new}}; null means unknown.')
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -141,10 +144,10 @@ class OrganizationEvent(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="events")
     type = models.ForeignKey("regulations.EventType", to_field="key", on_delete=models.PROTECT, related_name="+")
-    date = models.DateField()
+    date = models.DateField(validators=[date_in_range])
     subject = models.CharField(max_length=200, blank=True, help_text="What it concerns, e.g. the app's name.")
     note = models.TextField(blank=True, max_length=5000)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -153,6 +156,24 @@ class OrganizationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type_id} on {self.date}"
+
+
+class ChecklistItemQuerySet(models.QuerySet):
+    """What an item is, decided once: the checklist, reminders, the dashboard, the filters and
+    the templates all ask these (templates through ``ChecklistItem.is_overdue``)."""
+
+    def current(self):
+        return self.filter(superseded_at__isnull=True)
+
+    def actionable(self):
+        """Current items someone must still act on. Items that need review are not: the duty
+        may not apply at all, and the questionnaire asks instead."""
+        return self.current().filter(
+            status__in=ChecklistItem.OPEN_STATUSES, applicability=ChecklistItem.Applicability.APPLIES
+        )
+
+    def overdue(self, today: dt.date):
+        return self.actionable().filter(due_date__lt=today)
 
 
 class ChecklistItem(models.Model):
@@ -165,6 +186,8 @@ class ChecklistItem(models.Model):
         IN_PROGRESS = "in_progress", _("In progress")
         DONE = "done", _("Done")
         NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+    OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 
     class Applicability(models.TextChoices):
         APPLIES = "applies"
@@ -201,6 +224,8 @@ class ChecklistItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ChecklistItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["due_date", "id"]
         constraints = [
@@ -217,6 +242,18 @@ class ChecklistItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.obligation_id}{'@' + self.occurrence if self.occurrence else ''}"
+
+    @property
+    def is_actionable(self) -> bool:
+        """The row-level twin of ``ChecklistItemQuerySet.actionable``."""
+        return (
+            self.superseded_at is None
+            and self.status in self.OPEN_STATUSES
+            and self.applicability == self.Applicability.APPLIES
+        )
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return bool(self.is_actionable and self.due_date and self.due_date < today)
 
 
 class ItemHistory(models.Model):
@@ -265,8 +302,10 @@ class Evidence(models.Model):
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
-    evidence_date = models.DateField(help_text="The date the evidence shows (e.g. a filing receipt's date).")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    evidence_date = models.DateField(
+        validators=[date_in_range], help_text="The date the evidence shows (e.g. a filing receipt's date)."
+    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -288,10 +327,10 @@ class CalendarFeed(models.Model):
         related_name="+",
         help_text="Only this member's assigned items; empty for the whole organization.",
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[visible_text])
     prefix = models.CharField(max_length=12)
     digest = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

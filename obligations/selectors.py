@@ -1,6 +1,12 @@
-"""Reads of an organization's own data."""
+"""Reads of an organization's own data, scoped to it."""
 
 import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from regulations import selectors as catalog
+from regulations.applicability import Outcome, Result, decisive_questions, evaluate
+from regulations.models import EventType, Fact, Jurisdiction
 
 from .models import Organization, OrganizationEvent, ProfileVersion
 
@@ -16,3 +22,72 @@ def organization_event_dates(organization: Organization) -> dict[str, list[dt.da
     for key, date in OrganizationEvent.objects.filter(organization=organization).values_list("type_id", "date"):
         dates.setdefault(key, []).append(date)
     return dates
+
+
+@dataclass
+class Question:
+    """One question of the questionnaire, in the reader's language."""
+
+    kind: str  # "fact" or "event"
+    key: str
+    question: str
+    help: str
+    type: str  # the fact's type, or "event_date"
+    values: list[dict[str, str]]  # {"key", "name"} for set, enum and place facts
+    unit: str = ""
+    decides: int = 0  # needs-review obligations the answer would settle
+    obligations: list[str] = field(default_factory=list)  # their references
+    answer: Any = None
+
+
+@dataclass
+class Questionnaire:
+    profile: ProfileVersion
+    result: Result
+    questions: list[Question]  # most decisive first, then the other facts in vocabulary order
+
+    @property
+    def decisive(self) -> list[Question]:
+        return [q for q in self.questions if q.decides]
+
+
+def questionnaire(organization: Organization, *, lang: str, as_of: dt.date) -> Questionnaire:
+    """The questions that profile the organization, for the API's questions endpoint and the
+    profile page alike: every fact with its current answer, and the unreported events that
+    would decide something, ordered by how many needs-review obligations each would settle."""
+    profile = profile_current(organization)
+    result = evaluate(catalog.rulebook(), profile.answers, organization_event_dates(organization), as_of=as_of)
+    waiting: dict[tuple[str, str], list[str]] = {}
+    for evaluation in result.group(Outcome.NEEDS_REVIEW):
+        for missing in evaluation.missing:
+            waiting.setdefault((missing.kind, missing.key), []).append(evaluation.rule.ref)
+    order = {(m.kind, m.key): rank for rank, (m, _count) in enumerate(decisive_questions(result))}
+
+    def name(row) -> str:
+        return row["name_zh"] if lang == "zh" else row["name_en"]
+
+    places = [{"key": j["code"], "name": name(j)} for j in Jurisdiction.objects.values("code", "name_zh", "name_en")]
+    questions = [
+        Question(
+            kind="fact",
+            key=fact.key,
+            question=fact.question_zh if lang == "zh" else fact.question_en,
+            help=fact.description_zh if lang == "zh" else fact.description_en,
+            type=fact.type,
+            values=places
+            if fact.type.startswith("jurisdiction")
+            else [{"key": v["key"], "name": name(v)} for v in fact.values or []],
+            unit=fact.unit,
+            answer=profile.answers.get(fact.key),
+        )
+        for fact in Fact.objects.order_by("order", "key")
+    ]
+    questions += [
+        Question(kind="event", key=event.key, question=name(vars(event)), help="", type="event_date", values=[])
+        for event in EventType.objects.filter(key__in=[key for kind, key in order if kind == "event"])
+    ]
+    for question in questions:
+        question.obligations = waiting.get((question.kind, question.key), [])
+        question.decides = len(question.obligations)
+    questions.sort(key=lambda q: order.get((q.kind, q.key), len(order)))
+    return Questionnaire(profile=profile, result=result, questions=questions)

@@ -6,11 +6,10 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from obligations.checklist import checklist_sync_all
-
 from .catalog.validation import CatalogInvalid
 from .models import CatalogVersion, Fact, HolidaySchedule, Instrument, Jurisdiction, Obligation, Provision, Role
 from .services import catalog_load
+from .signals import calendar_changed, reports
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -81,12 +80,12 @@ class CatalogVersionAdmin(ReadOnlyAdmin):
         Runs the real load and sync inside a transaction that is rolled back."""
         context = {**self.admin_site.each_context(request), "title": "Catalogue update plan", "opts": self.model._meta}
         try:
-            result = catalog_load(dry_run=True, then=lambda: checklist_sync_all(cause="plan", dry_run=True))
+            result = catalog_load(dry_run=True, cause="plan")
         except CatalogInvalid as error:
             context["errors"] = [str(e) for e in error.errors]
         else:
             context["result"] = result
-            context["plans"] = [(p, p.summary(), p.details()) for p in result.then or []]
+            context["plans"] = [(p, p.counts(), p.details()) for p in result.reports]
         return TemplateResponse(request, "admin/regulations/catalogversion/plan.html", context)
 
 
@@ -98,8 +97,10 @@ class HolidayScheduleAdmin(admin.ModelAdmin):
     @admin.action(description="Recompute stored due dates with the recorded schedules")
     def recompute_due_dates(self, request, queryset):
         years = ", ".join(str(s.year) for s in queryset)
-        plans = checklist_sync_all(cause=f"due dates recomputed after holiday schedule change ({years})")
-        moved = sum(len(p.redated) for p in plans)
+        plans = reports(
+            calendar_changed, dry_run=False, cause=f"due dates recomputed after holiday schedule change ({years})"
+        )
+        moved = sum(p.counts().get("redated", 0) for p in plans)
         self.message_user(
             request,
             f"{moved} due date(s) moved across {len(plans)} organization(s); see each item's history.",

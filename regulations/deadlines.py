@@ -27,6 +27,9 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 
 ONE_DAY = dt.timedelta(days=1)
+# Dates the service accepts anywhere: far enough for any legal period, near enough that date
+# arithmetic cannot overflow.
+MIN_DATE, MAX_DATE = dt.date(1950, 1, 1), dt.date(2200, 12, 31)
 
 
 class Unit(StrEnum):

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import models, transaction
 
+from . import signals
 from .catalog.validation import CATALOG_DIR, Catalog, catalog_hash, load_catalog
 from .models import CatalogVersion, EventType, Fact, Instrument, Jurisdiction, Obligation, Phase, Provision, Role
 
@@ -24,7 +24,7 @@ class LoadResult:
     version: CatalogVersion | None
     unchanged: bool
     changes: dict[str, Any] = field(default_factory=dict)
-    then: Any = None
+    reports: list = field(default_factory=list)  # from the receivers of catalog_changed
 
 
 @dataclass
@@ -45,9 +45,7 @@ def _fact_values(vocab, fact: dict) -> list[dict]:
     return fact.get("values", [])
 
 
-def catalog_load(
-    *, root: Path = CATALOG_DIR, dry_run: bool = False, then: Callable[[], Any] | None = None
-) -> LoadResult:
+def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False, cause: str = "catalogue update") -> LoadResult:
     """Load the catalogue files under ``root`` into the database.
 
     1. Read and check every file (raises ``CatalogInvalid`` listing every problem; nothing is
@@ -58,9 +56,9 @@ def catalog_load(
        the files, touching only rows whose values differ, and record a ``CatalogVersion`` with
        the counts and the keys of obligations added, changed and retired.
     With ``dry_run`` the transaction is rolled back and the changes are only reported.
-    ``then`` runs inside the transaction once the new catalogue is in place (checklists are
-    re-synchronized there, so catalogue and checklists change together or not at all); its
-    result is returned as ``LoadResult.then``.
+    ``catalog_changed`` is sent inside the transaction once the new catalogue is in place
+    (checklists are re-synchronized there, so catalogue and checklists change together or not
+    at all); the receivers' reports are returned as ``LoadResult.reports``.
     """
     latest = CatalogVersion.objects.order_by("-loaded_at", "-id").first()
     if latest and latest.content_hash == catalog_hash(root):
@@ -75,13 +73,13 @@ def catalog_load(
             obligations=catalog.obligation_count,
             changes=changes.as_dict(),
         )
-        after = then() if then else None
+        after = signals.reports(signals.catalog_changed, dry_run=dry_run, cause=cause)
         if dry_run:
             transaction.set_rollback(True)
     if not dry_run:
         counts = {k: v for k, v in version.changes.items() if k != "obligation_keys"}
         logger.info("catalogue loaded: version %s, changes %s", catalog.content_hash[:12], counts)
-    return LoadResult(version=None if dry_run else version, unchanged=False, changes=version.changes, then=after)
+    return LoadResult(version=None if dry_run else version, unchanged=False, changes=version.changes, reports=after)
 
 
 @dataclass

@@ -66,3 +66,15 @@ def _no_rate_limits(settings):
     on (tests/test_security.py)."""
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": dict.fromkeys(rates)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_run_in_process():
+    """Tasks queued with ``delay`` (the invitation email, for one) run at once in the test
+    process; the tests of real worker processes send theirs with ``send_task``."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False

@@ -1,41 +1,25 @@
-"""One base for every endpoint under /api/v1/organizations/<id>/: it resolves the
-organization from the URL through the requester's membership, so another organization's
-objects answer 404, and it refuses writes to roles that may not make them."""
+"""One base for every endpoint under /api/v1/organizations/<id>/: the organization and the
+requester's membership come from obligations.access, as in the web pages, so another
+organization's objects answer 404 and a role that may not write gets 403."""
 
-from django.http import Http404
 from rest_framework import viewsets
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.views import APIView
 
-from ..models import Membership
-
-WRITERS = frozenset({Membership.Role.ADMIN, Membership.Role.OFFICER})
-ADMINS = frozenset({Membership.Role.ADMIN})
+from .. import access
 
 
 class OrganizationScopedMixin:
     """``self.organization`` and ``self.membership`` are set before the handler runs."""
 
-    write_roles: frozenset[str] = WRITERS
-    read_roles: frozenset[str] | None = None  # None: every member may read
+    write_roles: frozenset[str] = access.WRITERS
+    read_roles: frozenset[str] = access.EVERYONE
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication and IsAuthenticated first
-        membership = (
-            Membership.objects.select_related("organization")
-            .filter(organization_id=kwargs["organization_id"], user=request.user)
-            .first()
-        )
-        if membership is None:
-            raise Http404("No such organization.")
-        self.membership, self.organization = membership, membership.organization
-        allowed = self.write_roles if request.method not in SAFE_METHODS else self.read_roles
-        if allowed is not None and membership.role not in allowed:
-            raise PermissionDenied(
-                f"Your role in this organization ({membership.role}) does not allow this; "
-                f"it needs {' or '.join(sorted(allowed))}."
-            )
+        self.membership = access.membership_for(request.user, kwargs["organization_id"])
+        self.organization = self.membership.organization
+        access.require(self.membership, self.read_roles if request.method in SAFE_METHODS else self.write_roles)
 
 
 class OrganizationAPIView(OrganizationScopedMixin, APIView):
@@ -43,7 +27,7 @@ class OrganizationAPIView(OrganizationScopedMixin, APIView):
 
 
 class OrganizationViewSet(OrganizationScopedMixin, viewsets.GenericViewSet):
-    """Subclasses scope their queryset with ``self.organization``."""
+    """Subclasses scope their queryset with ``scoped``."""
 
 
 def scoped(view, queryset):

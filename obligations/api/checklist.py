@@ -4,27 +4,34 @@ re-sync. Item updates are conditional: send the item's ETag as If-Match."""
 import csv
 import io
 
-import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from config.api import StrictFieldsMixin, StrictFilterBackend, StrictOrderingFilter, language
+from config.api import (
+    PreconditionFailed,
+    PreconditionRequired,
+    StrictFieldsMixin,
+    StrictFilterBackend,
+    StrictOrderingFilter,
+    language,
+)
 from config.parsers import JSONParser
 from regulations.models import Obligation
 
-from .. import checklist
-from ..errors import ServiceError
-from ..evidence import SIGNATURES, UploadRejected, check_upload
+from ..filters import ChecklistFilter
 from ..models import ChecklistItem, Evidence, ItemHistory, Membership
+from ..services import checklist
+from ..services.evidence import SIGNATURES, evidence_add
 from .base import OrganizationViewSet, scoped
 
 # --- Serializers ---------------------------------------------------------------------------
@@ -101,7 +108,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
         return item.obligation.quote_zh if self._lang() == "zh" else item.obligation.summary_en
 
     def get_overdue(self, item) -> bool:
-        return checklist.is_overdue(item, self.context["today"])
+        return item.is_overdue(self.context["today"])
 
     def get_due_estimated(self, item) -> bool:
         return bool(item.due_basis.get("estimated"))
@@ -132,7 +139,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
     def get_download(self, evidence) -> str | None:
         if not evidence.file:
             return None
-        return f"/api/v1/organizations/{evidence.item.organization_id}/evidence/{evidence.pk}/download/"
+        return reverse("evidence-download", args=[evidence.item.organization_id, evidence.pk])
 
 
 class ChecklistItemDetailSerializer(ChecklistItemSerializer):
@@ -191,74 +198,8 @@ class EvidenceCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     url = serializers.URLField(required=False, allow_blank=True, max_length=1000)
     file = serializers.FileField(required=False, allow_empty_file=False)
 
-    def validate_file(self, upload):
-        try:
-            return check_upload(upload)
-        except UploadRejected as error:
-            raise serializers.ValidationError(str(error)) from None
-
-    def validate(self, attrs):
-        if not (attrs.get("note") or attrs.get("url") or attrs.get("file")):
-            raise serializers.ValidationError({"note": ["Give a note, a link or a file."]})
-        return attrs
-
 
 # --- Filters -------------------------------------------------------------------------------
-
-
-class StrictBooleanFilter(django_filters.ChoiceFilter):
-    """``true`` or ``false``; anything else is a 400 rather than being ignored."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, choices=[("true", "true"), ("false", "false")], **kwargs)
-
-
-class ChecklistFilter(django_filters.FilterSet):
-    # distinct=False: one item has one status, and DISTINCT over every column is slow.
-    status = django_filters.MultipleChoiceFilter(choices=ChecklistItem.Status.choices, distinct=False)
-    applicability = django_filters.ChoiceFilter(choices=ChecklistItem.Applicability.choices)
-    phase = django_filters.CharFilter(field_name="obligation__phase__key")
-    instrument = django_filters.CharFilter(field_name="obligation__instrument__code")
-    role = django_filters.CharFilter(method="filter_role")
-    kind = django_filters.CharFilter(field_name="obligation__kind")
-    assignee = django_filters.CharFilter(method="filter_assignee", help_text="A user id, 'me' or 'none'.")
-    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
-    overdue = StrictBooleanFilter(method="filter_overdue")
-    superseded = StrictBooleanFilter(
-        method="filter_superseded", help_text="Superseded items are hidden unless this is true."
-    )
-
-    class Meta:
-        model = ChecklistItem
-        fields: list[str] = []
-
-    def filter_role(self, queryset, name, value):
-        return queryset.filter(obligation__roles__key=value)  # role keys are unique: no duplicates
-
-    def filter_assignee(self, queryset, name, value):
-        if value == "me":
-            return queryset.filter(assignee=self.request.user)
-        if value == "none":
-            return queryset.filter(assignee__isnull=True)
-        if not value.isdigit():
-            raise ValidationError({"assignee": ["A user id, 'me' or 'none'."]})
-        return queryset.filter(assignee_id=int(value))
-
-    def filter_overdue(self, queryset, name, value):
-        # The organization's today, set on the request by the API view or the web page.
-        late = checklist.overdue(self.request.organization_today)
-        return queryset.filter(late) if value == "true" else queryset.exclude(late)
-
-    def filter_superseded(self, queryset, name, value):
-        return queryset.filter(superseded_at__isnull=value != "true")
-
-    @property
-    def qs(self):
-        queryset = super().qs
-        if not self.form.cleaned_data.get("superseded"):
-            queryset = queryset.filter(superseded_at__isnull=True)
-        return queryset
 
 
 # --- Views ---------------------------------------------------------------------------------
@@ -270,27 +211,18 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The item changed since you read it; fetch it again and reapply your change."
-    default_code = "precondition_failed"
-
-
-class PreconditionRequired(APIException):
-    status_code = status.HTTP_428_PRECONDITION_REQUIRED
-    default_detail = "Send the item's ETag in an If-Match header, so that no change is lost."
-    default_code = "precondition_required"
-
-
 def etag(item: ChecklistItem) -> str:
     return f'"{item.pk}-{item.version}"'
 
 
 def _expected_version(request, item: ChecklistItem) -> int:
+    """The version the client last read, from If-Match (RFC 9110: a list of ETags, weak or
+    strong, or ``*`` for whatever is current)."""
     header = request.headers.get("If-Match", "").strip()
     if not header:
         raise PreconditionRequired
-    if header.removeprefix("W/") != etag(item):
+    tags = [tag.removeprefix("W/") for tag in parse_etags(header)]
+    if "*" not in tags and etag(item) not in tags:
         raise PreconditionFailed
     return item.version
 
@@ -360,20 +292,15 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         payload = ChecklistItemUpdateSerializer(data=request.data, context={"organization": self.organization})
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        try:
-            item = checklist.item_update(
-                item,
-                actor=request.user,
-                expected_version=expected,
-                status=data.get("status"),
-                assignee=data.get("assignee", checklist.UNCHANGED),
-                justification=data.get("justification"),
-                note=data.get("note", ""),
-            )
-        except checklist.StaleVersion:
-            raise PreconditionFailed from None
-        except ServiceError as error:
-            raise ValidationError({error.field: [error.message]}) from error
+        item = checklist.item_update(
+            item,
+            actor=request.user,
+            expected_version=expected,
+            status=data.get("status"),
+            assignee=data.get("assignee", checklist.UNCHANGED),
+            justification=data.get("justification"),
+            note=data.get("note", ""),
+        )
         item = self.get_queryset().get(pk=item.pk)
         return Response(self.get_serializer(item).data, headers={"ETag": etag(item)})
 
@@ -415,13 +342,13 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         payload = EvidenceCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        evidence = checklist.evidence_add(
+        evidence = evidence_add(
             item,
             actor=request.user,
             evidence_date=data["evidence_date"],
             note=data.get("note", ""),
             url=data.get("url", ""),
-            upload=data.get("file"),
+            file=data.get("file"),
         )
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 

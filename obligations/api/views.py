@@ -1,8 +1,6 @@
 from django.db.models import F
-from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
@@ -14,11 +12,9 @@ from config.api import language
 from config.parsers import JSONParser
 from config.throttles import InvitationThrottle
 from regulations import selectors as catalog
-from regulations.applicability import Outcome, decisive_questions, evaluate
-from regulations.models import EventType, Fact, Jurisdiction
 
-from .. import calendar, reminders, selectors, services
-from ..errors import ServiceError
+from .. import selectors, services
+from ..access import ADMINS, EVERYONE
 from ..models import (
     ApiToken,
     CalendarFeed,
@@ -29,16 +25,9 @@ from ..models import (
     ProfileVersion,
     Reminder,
 )
+from ..services import calendar, reminders
 from . import applicability, serializers
-from .base import ADMINS, OrganizationAPIView, OrganizationViewSet, scoped
-
-
-def _service_call(function, *args, **kwargs):
-    """Domain refusals become 400s naming the field."""
-    try:
-        return function(*args, **kwargs)
-    except ServiceError as error:
-        raise ValidationError({error.field: [error.message]}) from error
+from .base import OrganizationAPIView, OrganizationViewSet, scoped
 
 
 class ShownOnceCreateMixin(mixins.CreateModelMixin):
@@ -96,7 +85,7 @@ class OrganizationDetailView(OrganizationAPIView):
     def patch(self, request, organization_id):
         serializer = serializers.OrganizationSerializer(self.organization, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        serializer.save()
+        services.organization_update(self.organization, **serializer.validated_data)
         return Response(self._data())
 
 
@@ -119,10 +108,10 @@ class MemberViewSet(
     def perform_update(self, serializer):
         if "role" not in serializer.validated_data:
             raise ValidationError({"role": ["This field is required."]})
-        _service_call(services.membership_change_role, serializer.instance, serializer.validated_data["role"])
+        services.membership_change_role(serializer.instance, serializer.validated_data["role"])
 
     def perform_destroy(self, instance):
-        _service_call(services.membership_remove, instance)
+        services.membership_remove(instance)
 
 
 @extend_schema_view(create=extend_schema(responses={201: serializers.InvitationCreatedSerializer}))
@@ -159,7 +148,7 @@ class InvitationViewSet(
 def invitation_accept(request):
     payload = serializers.InvitationAcceptSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
-    membership = _service_call(services.invitation_accept, secret=payload.validated_data["token"], user=request.user)
+    membership = services.invitation_accept(secret=payload.validated_data["token"], user=request.user)
     data = serializers.MembershipSerializer(membership).data
     return Response({**data, "organization": membership.organization_id}, status=status.HTTP_201_CREATED)
 
@@ -293,34 +282,23 @@ class QuestionsView(OrganizationAPIView):
 
     @extend_schema(parameters=[applicability.ApplicabilityOptionsSerializer], responses=serializers.QuestionsSerializer)
     def get(self, request, organization_id):
-        profile, events, options = _organization_result(self, request)
-        book = catalog.rulebook()
-        result = evaluate(book, profile.answers, events, as_of=options.get("as_of") or timezone.localdate())
-        facts = {f.key: f for f in Fact.objects.all()}
-        event_types = {e.key: e for e in EventType.objects.all()}
-        places = list(Jurisdiction.objects.values("code", "name_zh", "name_en"))
-        lang = language(request)
-        waiting: dict = {}
-        for evaluation in result.group(Outcome.NEEDS_REVIEW):
-            for missing in evaluation.missing:
-                waiting.setdefault(missing, []).append(evaluation.rule.ref)
-        questions = []
-        for missing, count in decisive_questions(result):
-            if missing.kind == "fact":
-                fact = facts[missing.key]
-                entry = {
-                    "question": fact.question_zh if lang == "zh" else fact.question_en,
-                    "type": fact.type,
-                    "values": places if fact.type.startswith("jurisdiction") else fact.values,
-                }
-            else:
-                event = event_types[missing.key]
-                name = event.name_zh if lang == "zh" else event.name_en
-                entry = {"question": name, "type": "event_date", "values": []}
-            questions.append(
-                {"kind": missing.kind, "key": missing.key, **entry, "decides": count, "obligations": waiting[missing]}
-            )
-        return Response({"profile_version": profile.number, "questions": questions})
+        options = applicability.ApplicabilityOptionsSerializer(data=request.query_params)
+        options.is_valid(raise_exception=True)
+        as_of = options.validated_data.get("as_of") or timezone.localdate()
+        found = selectors.questionnaire(self.organization, lang=language(request), as_of=as_of)
+        questions = [
+            {
+                "kind": q.kind,
+                "key": q.key,
+                "question": q.question,
+                "type": q.type,
+                "values": q.values,
+                "decides": q.decides,
+                "obligations": q.obligations,
+            }
+            for q in found.decisive
+        ]
+        return Response({"profile_version": found.profile.number, "questions": questions})
 
 
 @extend_schema(responses={200: serializers.UserSerializer})
@@ -351,7 +329,7 @@ class CalendarFeedViewSet(
     admins see all."""
 
     serializer_class = serializers.CalendarFeedSerializer
-    write_roles = frozenset(Membership.Role)
+    write_roles = EVERYONE
 
     def get_queryset(self):
         feeds = scoped(self, CalendarFeed.objects.select_related("member"))
@@ -375,17 +353,6 @@ class CalendarFeedViewSet(
         calendar.feed_revoke(instance)
 
 
-def calendar_feed(request, secret: str):
-    """GET /calendar/<secret>.ics: no sign-in, the secret is the credential."""
-    feed = calendar.feed_for_secret(secret)
-    if feed is None:
-        raise Http404("No such calendar feed, or it was revoked.")
-    body = calendar.render_feed(feed, base_url=request.build_absolute_uri("/").rstrip("/"), host=request.get_host())
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Cache-Control"] = "private, max-age=300"
-    return response
-
-
 class ReminderViewSet(mixins.ListModelMixin, OrganizationViewSet):
     """Planned, sent, cancelled and dropped reminders: admins see everyone's, others their own."""
 
@@ -407,7 +374,7 @@ class ReminderViewSet(mixins.ListModelMixin, OrganizationViewSet):
 class ReminderPreferencesView(OrganizationAPIView):
     """Your reminder preferences in this organization (any member, viewers too)."""
 
-    write_roles = frozenset(Membership.Role)
+    write_roles = EVERYONE
 
     @extend_schema(responses=serializers.ReminderPreferencesSerializer)
     def get(self, request, organization_id):
@@ -438,23 +405,3 @@ class ReminderPolicyView(OrganizationAPIView):
         payload.is_valid(raise_exception=True)
         policy = services.reminder_policy_update(self.organization, **payload.validated_data)
         return Response(serializers.ReminderPolicySerializer(policy).data)
-
-
-@csrf_exempt  # RFC 8058 one-click: the mail client posts without a session; the token is the credential
-def reminders_unsubscribe(request, token: str):
-    membership = reminders.membership_for_unsubscribe(token)
-    if membership is None:
-        raise Http404("This unsubscribe link is not valid.")
-    if request.method == "POST":
-        services.reminder_preferences_update(membership, reminders_enabled=False)
-        return HttpResponse(
-            "You will no longer receive deadline reminders from this organization. Escalations of overdue "
-            "obligations to admins are still sent.",
-            content_type="text/plain; charset=utf-8",
-        )
-    return HttpResponse(
-        '<!DOCTYPE html><meta charset="utf-8"><title>Unsubscribe</title>'
-        '<form method="post"><p>Stop deadline reminders from this organization?</p>'
-        '<button type="submit">Unsubscribe</button></form>',
-        content_type="text/html; charset=utf-8",
-    )

@@ -1,12 +1,33 @@
-"""Forms of the web pages. Validation that the API shares lives in the services and in
-regulations.applicability; these only shape the HTML input."""
+"""Forms of the web pages. They shape the HTML input; the rules themselves live in the models'
+field declarations and the services, which the API, the admin and commands call too. A
+service's refusal is shown on the form by ``show_errors``."""
 
 import datetime as dt
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import ChecklistItem, Membership
+from ..errors import DomainError, ServiceError, StaleVersion
+from ..models import ChecklistItem, Membership, Organization
+
+
+def show_errors(form: forms.Form, error: DomainError) -> None:
+    """A service's refusal on the form: on the field it names, or above the form."""
+    if isinstance(error, ServiceError):
+        for field, messages in error.errors.items():
+            form.add_error(field if field in form.fields else None, messages)
+    elif isinstance(error, StaleVersion):
+        form.add_error(None, _("Someone changed this since you opened it; reload and try again."))
+    else:
+        form.add_error(None, _("This change conflicts with existing data; reload and try again."))
+
+
+class OrganizationForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["name", "slug"]
+        labels = {"name": _("Name"), "slug": _("Short name (letters, digits, hyphens)")}
+        help_texts = {"slug": ""}
 
 
 class ItemForm(forms.Form):

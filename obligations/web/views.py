@@ -1,7 +1,7 @@
 """Web pages for compliance officers. They call the same services and selectors as the API;
 what a page adds is only the HTML. Organization pages go through ``member_page``, which finds
-the organization through the visitor's membership (404 otherwise) and refuses changes from
-viewers, as the API does."""
+the organization through obligations.access, as the API does: another organization answers
+404, and a POST from a role that may not write answers 403."""
 
 import contextlib
 import datetime as dt
@@ -14,10 +14,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,35 +24,29 @@ from django.views.decorators.http import require_POST
 
 from config.api import language
 from regulations import selectors as catalog
-from regulations.applicability import decisive_questions, evaluate, validate_answers
-from regulations.models import Fact, Instrument, Jurisdiction, Obligation, Provision
+from regulations.applicability import validate_answers
+from regulations.models import Fact, Instrument, Obligation, Provision
 
-from .. import calendar, checklist, selectors, services
-from ..api.checklist import ChecklistFilter
-from ..errors import ServiceError
-from ..evidence import UploadRejected, check_upload
-from ..models import CalendarFeed, ChecklistItem, Membership, Organization
+from .. import access, selectors, services
+from ..errors import DomainError, StaleVersion
+from ..filters import ChecklistFilter
+from ..models import CalendarFeed, ChecklistItem, Membership
+from ..services import calendar, checklist
+from ..services.evidence import evidence_add
 from . import forms
 
-WRITERS = (Membership.Role.ADMIN, Membership.Role.OFFICER)
 
-
-def member_page(view=None, *, viewers_may_post=False):
-    """The organization from the URL, through the visitor's membership; POST needs a writer."""
+def member_page(view=None, *, post_roles=access.WRITERS):
+    """The organization from the URL, through the visitor's membership; a POST needs one of
+    ``post_roles``."""
 
     def decorate(view):
         @login_required
         @functools.wraps(view)
         def wrapper(request, organization_id, *args, **kwargs):
-            membership = (
-                Membership.objects.select_related("organization")
-                .filter(organization_id=organization_id, user=request.user)
-                .first()
-            )
-            if membership is None:
-                raise Http404("No such organization.")
-            if request.method == "POST" and membership.role not in WRITERS and not viewers_may_post:
-                raise PermissionDenied(_("Viewers cannot change anything."))
+            membership = access.membership_for(request.user, organization_id)
+            if request.method == "POST":
+                access.require(membership, post_roles)
             request.membership, request.organization = membership, membership.organization
             request.organization_today = checklist.organization_today(membership.organization)
             with timezone.override(zoneinfo.ZoneInfo(membership.organization.timezone)):
@@ -77,7 +69,7 @@ def _page(request, template, context):
             "memberships": memberships,
             "organization": getattr(request, "organization", None),
             "membership": membership,
-            "can_write": membership is not None and membership.role in WRITERS,
+            "can_write": membership is not None and access.may(membership, access.WRITERS),
             "today": getattr(request, "organization_today", None),
             "lang": language(request),
             **context,
@@ -122,38 +114,37 @@ def home(request):
 @login_required
 def organizations(request):
     """The organization switcher, and a form to create one."""
+    form = forms.OrganizationForm()
     if request.method == "POST":
-        name, slug = request.POST.get("name", "").strip(), request.POST.get("slug", "").strip()
-        if not name or not slug or Organization.objects.filter(slug=slug).exists():
-            messages.error(request, _("Give a name and a short name (slug) that is not taken."))
-        else:
-            organization = services.organization_create(
-                user=request.user, name=name, slug=slug, timezone_name="Asia/Shanghai"
-            )
-            return redirect("web-profile", organization_id=organization.pk)
-    return _page(request, "web/organizations.html", {})
+        form = forms.OrganizationForm(request.POST)
+        if form.is_valid():
+            try:
+                organization = services.organization_create(user=request.user, **form.cleaned_data)
+            except DomainError as error:
+                forms.show_errors(form, error)
+            else:
+                return redirect("web-profile", organization_id=organization.pk)
+    return _page(request, "web/organizations.html", {"form": form})
 
 
 # --- Dashboard -----------------------------------------------------------------------------
 
 
 def _items(request):
-    return ChecklistItem.objects.filter(organization=request.organization, superseded_at__isnull=True)
+    return ChecklistItem.objects.filter(organization=request.organization).current()
 
 
 @member_page
 def dashboard(request):
     items = _items(request)
     today = request.organization_today
-    late = items.filter(checklist.overdue(today))
-    upcoming = items.filter(
-        due_date__gte=today, due_date__lte=today + dt.timedelta(days=30), status__in=checklist.OPEN_STATUSES
-    )
+    late = items.overdue(today)
+    upcoming = items.actionable().filter(due_date__gte=today, due_date__lte=today + dt.timedelta(days=30))
     related = ("obligation__instrument", "obligation__provision")
     context = {
         "by_status": dict(items.values_list("status").annotate(n=Count("id")).order_by()),
         "by_phase": items.values("obligation__phase__key", "obligation__phase__name_zh", "obligation__phase__name_en")
-        .annotate(n=Count("id"), open=Count("id", filter=Q(status__in=checklist.OPEN_STATUSES)))
+        .annotate(n=Count("id"), open=Count("id", filter=Q(status__in=ChecklistItem.OPEN_STATUSES)))
         .order_by("-n"),
         "by_instrument": items.values(
             "obligation__instrument__code", "obligation__instrument__title_zh", "obligation__instrument__title_en"
@@ -228,10 +219,10 @@ def _update(request, item, form) -> ChecklistItem | None:
             justification=data.get("justification", ""),
             note=data.get("note", ""),
         )
-    except checklist.StaleVersion:
+    except StaleVersion:
         form.add_error(None, _("Someone changed this item since you opened it. It is shown again as it is now."))
-    except ServiceError as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
+    except DomainError as error:
+        forms.show_errors(form, error)
     except Membership.DoesNotExist:
         form.add_error("assignee", _("Not a member who can work on items."))
     return None
@@ -291,29 +282,22 @@ def item_page(request, item_id):
         elif action == "comment":
             comment_form = forms.CommentForm(request.POST)
             if comment_form.is_valid():
-                checklist.item_comment(item, actor=request.user, text=comment_form.cleaned_data["text"])
-                return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
+                try:
+                    checklist.item_comment(item, actor=request.user, text=comment_form.cleaned_data["text"])
+                except DomainError as error:
+                    forms.show_errors(comment_form, error)
+                else:
+                    return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
         elif action == "evidence":
             evidence_form = forms.EvidenceForm(request.POST, request.FILES)
             if evidence_form.is_valid():
-                data = evidence_form.cleaned_data
                 try:
-                    upload = check_upload(data["file"]) if data.get("file") else None
-                except UploadRejected as error:
-                    evidence_form.add_error("file", str(error))
+                    evidence_add(item, actor=request.user, **evidence_form.cleaned_data)
+                except DomainError as error:
+                    forms.show_errors(evidence_form, error)
                 else:
-                    if upload or data.get("note") or data.get("url"):
-                        checklist.evidence_add(
-                            item,
-                            actor=request.user,
-                            evidence_date=data["evidence_date"],
-                            note=data.get("note", ""),
-                            url=data.get("url", ""),
-                            upload=upload,
-                        )
-                        messages.success(request, _("Evidence added."))
-                        return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
-                    evidence_form.add_error(None, _("Give a note, a link or a file."))
+                    messages.success(request, _("Evidence added."))
+                    return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
     lang = language(request)
     reasons = [{"result": r["result"], "text": r.get(f"text_{lang}", "")} for r in item.reasons]
     context = {
@@ -355,14 +339,11 @@ def _answers_from_post(post, facts) -> dict:
 @member_page
 def profile_page(request):
     organization = request.organization
-    book = catalog.rulebook()
-    facts = list(Fact.objects.all())
-    current = selectors.profile_current(organization)
     errors: dict[str, list[str]] = {}
-    answers = current.answers
+    submitted = None
     if request.method == "POST":
-        submitted = _answers_from_post(request.POST, facts)
-        clean, errors = validate_answers(book, submitted)
+        submitted = _answers_from_post(request.POST, Fact.objects.all())
+        clean, errors = validate_answers(catalog.rulebook(), submitted)
         if not errors:
             services.profile_update(
                 organization=organization,
@@ -373,42 +354,26 @@ def profile_page(request):
             )
             messages.success(request, _("Profile saved; the checklist has been updated."))
             return redirect("web-profile", organization_id=organization.pk)
-        answers = submitted
-    result = evaluate(
-        book,
-        current.answers,
-        selectors.organization_event_dates(organization),
-        as_of=request.organization_today,
-    )
-    decides = {m.key: n for m, n in decisive_questions(result) if m.kind == "fact"}
-    places = list(Jurisdiction.objects.all())
-    lang = language(request)
+    found = selectors.questionnaire(organization, lang=language(request), as_of=request.organization_today)
     questions = []
-    for fact in facts:
-        options = (
-            [{"key": j.code, "name": j.name_zh if lang == "zh" else j.name_en} for j in places]
-            if fact.type.startswith("jurisdiction")
-            else [{"key": v["key"], "name": v["name_zh"] if lang == "zh" else v["name_en"]} for v in fact.values]
-        )
-        value = answers.get(fact.key)
+    for question in found.questions:
+        if question.kind != "fact":
+            continue
+        value = submitted[question.key] if submitted is not None else question.answer
         questions.append(
             {
-                "fact": fact,
-                "question": fact.question_zh if lang == "zh" else fact.question_en,
-                "help": fact.description_zh if lang == "zh" else fact.description_en,
-                "options": options,
+                **vars(question),
                 "value": value,
                 "selected": set(value) if isinstance(value, list) else {value},
                 "unknown": value is None,
-                "decides": decides.get(fact.key, 0),
-                "errors": errors.get(fact.key, []),
+                "errors": errors.get(question.key, []),
             }
         )
-    questions.sort(key=lambda q: (q["unknown"] is False, -q["decides"]))
+    questions.sort(key=lambda q: not q["unknown"])  # unanswered first, most decisive first
     context = {
         "questions": questions,
-        "profile": current,
-        "counts": result.counts(),
+        "profile": found.profile,
+        "counts": found.result.counts(),
         "has_errors": bool(errors),
     }
     return _page(request, "web/profile.html", context)
@@ -417,7 +382,7 @@ def profile_page(request):
 # --- Preferences and calendar feeds --------------------------------------------------------
 
 
-@member_page(viewers_may_post=True)
+@member_page(post_roles=access.EVERYONE)
 def preferences_page(request):
     membership = request.membership
     form = forms.PreferencesForm(instance=membership)
@@ -427,23 +392,32 @@ def preferences_page(request):
         if action == "preferences":
             form = forms.PreferencesForm(request.POST, instance=Membership.objects.get(pk=membership.pk))
             if form.is_valid():
-                services.reminder_preferences_update(
-                    membership, **{name: form.cleaned_data[name] for name in form.Meta.fields}
-                )
-                messages.success(request, _("Preferences saved."))
-                return redirect("web-preferences", organization_id=request.organization.pk)
+                try:
+                    services.reminder_preferences_update(
+                        membership, **{name: form.cleaned_data[name] for name in form.Meta.fields}
+                    )
+                except DomainError as error:
+                    forms.show_errors(form, error)
+                else:
+                    messages.success(request, _("Preferences saved."))
+                    return redirect("web-preferences", organization_id=request.organization.pk)
         elif action == "feed":
             feed_form = forms.FeedForm(request.POST)
             if feed_form.is_valid():
-                _feed, secret = calendar.feed_create(
-                    organization=request.organization,
-                    created_by=request.user,
-                    name=feed_form.cleaned_data["name"],
-                    member=request.user if feed_form.cleaned_data["mine_only"] else None,
-                )
-                url = request.build_absolute_uri(reverse("calendar-feed", args=[secret]))
-                messages.success(request, _("Subscribe to this address; it is shown only now: %(url)s") % {"url": url})
-                return redirect("web-preferences", organization_id=request.organization.pk)
+                try:
+                    _feed, secret = calendar.feed_create(
+                        organization=request.organization,
+                        created_by=request.user,
+                        name=feed_form.cleaned_data["name"],
+                        member=request.user if feed_form.cleaned_data["mine_only"] else None,
+                    )
+                except DomainError as error:
+                    forms.show_errors(feed_form, error)
+                else:
+                    url = request.build_absolute_uri(reverse("calendar-feed", args=[secret]))
+                    message = _("Subscribe to this address; it is shown only now: %(url)s") % {"url": url}
+                    messages.success(request, message)
+                    return redirect("web-preferences", organization_id=request.organization.pk)
         elif action == "revoke":
             feed = get_object_or_404(
                 CalendarFeed, pk=request.POST.get("feed"), organization=request.organization, created_by=request.user

@@ -10,11 +10,9 @@ from rest_framework.response import Response
 
 from config.api import StrictFieldsMixin
 
-from ..deadlines import Direction, Unit, compute
+from ..deadlines import MAX_DATE, MIN_DATE, Direction, Unit, compute
 from ..selectors import work_calendar
 
-# Far enough for any legal period, near enough that date arithmetic cannot overflow.
-MIN_DATE, MAX_DATE = dt.date(1950, 1, 1), dt.date(2200, 12, 31)
 MAX_AMOUNT = {Unit.CALENDAR_DAYS: 36500, Unit.WORKING_DAYS: 25000, Unit.MONTHS: 1200, Unit.YEARS: 100}
 
 

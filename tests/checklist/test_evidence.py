@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from obligations.evidence import UploadRejected, check_upload, safe_filename
 from obligations.models import Evidence, Membership
+from obligations.services.evidence import UploadRejected, check_upload, safe_filename
 
 from .conftest import MANAGEMENT, add_member, history_actions, item_for, item_url, url
 

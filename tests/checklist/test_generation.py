@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from obligations.checklist import HORIZON, LOOKBACK, checklist_plan
 from obligations.models import ChecklistItem
+from obligations.services.checklist import HORIZON, LOOKBACK, checklist_plan
 
 from .conftest import (
     EXISTING_APP,

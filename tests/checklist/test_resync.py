@@ -3,8 +3,8 @@ restored, never deleted, and keep their status, evidence and history."""
 
 import pytest
 
-from obligations.checklist import checklist_sync
 from obligations.models import ChecklistItem, Evidence, ItemHistory
+from obligations.services.checklist import checklist_sync
 
 from .conftest import (
     EXISTING_APP,

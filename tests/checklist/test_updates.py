@@ -2,9 +2,9 @@
 
 import pytest
 
-from obligations.checklist import item_update
 from obligations.errors import ServiceError
 from obligations.models import ChecklistItem, Membership
+from obligations.services.checklist import item_update
 
 from .conftest import (
     FILING,

@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
-from obligations import calendar, services
+from obligations import services
 from obligations.models import (
     ApiToken,
     ChecklistItem,
@@ -33,6 +33,7 @@ from obligations.models import (
     OrganizationEvent,
     ProfileVersion,
 )
+from obligations.services import calendar
 from regulations.models import Obligation
 
 pytestmark = pytest.mark.django_db

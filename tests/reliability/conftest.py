@@ -14,8 +14,9 @@ from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from obligations import calendar, services
+from obligations import services
 from obligations.models import ApiToken, ChecklistItem, Evidence, Invitation, Membership, Organization
+from obligations.services import calendar
 
 # A Lingang company running a face-swap app: its checklist has items with and without due dates.
 SHANGHAI_APP = {

@@ -11,8 +11,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 
-from obligations import reminders, services
+from obligations import services
 from obligations.models import ChecklistItem, Membership
+from obligations.services import reminders
 from regulations.models import Obligation
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

@@ -6,8 +6,8 @@ import threading
 import pytest
 from django.db import connections
 
-from obligations import checklist, reminders
 from obligations.models import Reminder, ReminderDigest
+from obligations.services import checklist, reminders
 
 from .conftest import DUE, at
 

@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from obligations import checklist, reminders, services
+from obligations import services
 from obligations.models import Membership, Reminder
+from obligations.services import checklist, reminders
 
 from .conftest import DUE, at
 

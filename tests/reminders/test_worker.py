@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from obligations import reminders
 from obligations.models import Reminder, ReminderDigest
+from obligations.services import reminders
 
 from .conftest import DUE, at
 

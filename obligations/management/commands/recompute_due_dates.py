@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from obligations.checklist import checklist_sync_all
+from obligations.services.checklist import checklist_sync_all
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from obligations import reminders
 from obligations.models import Reminder
+from obligations.services import reminders
 
 
 class Command(BaseCommand):

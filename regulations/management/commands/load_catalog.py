@@ -1,14 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from obligations.checklist import checklist_sync_all
 from regulations.catalog.validation import CatalogInvalid
 from regulations.services import catalog_load
 
 
 class Command(BaseCommand):
     help = (
-        "Check and load the bundled regulation catalogue and re-synchronize every checklist, in one "
-        "transaction (unchanged files change nothing)."
+        "Check and load the bundled regulation catalogue; what depends on it (every checklist) follows in "
+        "the same transaction (unchanged files change nothing)."
     )
 
     def add_arguments(self, parser):
@@ -22,10 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run, plan, **options):
         dry_run = dry_run or plan
         try:
-            result = catalog_load(
-                dry_run=dry_run,
-                then=lambda: checklist_sync_all(cause="catalogue update", dry_run=dry_run),
-            )
+            result = catalog_load(dry_run=dry_run)
         except CatalogInvalid as exc:
             for error in exc.errors:
                 self.stderr.write(str(error))
@@ -42,13 +38,10 @@ class Command(BaseCommand):
             if keys and (dry_run or what != "created"):
                 self.stdout.write(f"  obligations {what}: {', '.join(keys)}")
         verb = "would change" if dry_run else "changed"
-        for checklist_plan in result.then or []:
-            summary = checklist_plan.summary()
-            counts = ", ".join(
-                f"{k} {summary[k]}" for k in ("added", "superseded", "redated", "restored", "reclassified")
-            )
-            self.stdout.write(f"  checklist of {checklist_plan.organization} {verb}: {counts}")
+        for report in result.reports:
+            counts = ", ".join(f"{k} {v}" for k, v in report.counts().items())
+            self.stdout.write(f"  {report} {verb}: {counts}")
             if plan:
-                for what, entries in checklist_plan.details().items():
+                for what, entries in report.details().items():
                     for entry in entries:
                         self.stdout.write(f"    {what}: {entry}")

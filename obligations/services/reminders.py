@@ -31,7 +31,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .models import ChecklistItem, Membership, Organization, Reminder, ReminderDigest, ReminderPolicy
+from ..models import ChecklistItem, Membership, Organization, Reminder, ReminderDigest, ReminderPolicy
 
 logger = logging.getLogger(__name__)
 

@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from regulations import selectors
 from regulations.applicability import Evaluation, Outcome, Rule, evaluate
 from regulations.deadlines import DueDate, RuleOutcome, WorkCalendar, occurrences, rule_due
 
+from ..errors import ServiceError, StaleVersion
+from ..models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent
+from ..selectors import organization_event_dates, profile_current
 from . import reminders
-from .errors import ServiceError
-from .models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent
-from .selectors import organization_event_dates, profile_current
 
 logger = logging.getLogger(__name__)
 
@@ -34,28 +34,6 @@ logger = logging.getLogger(__name__)
 LOOKBACK = dt.timedelta(days=31)
 HORIZON = dt.timedelta(days=366)
 EVENT_DEADLINES = {"after_event", "before_event", "qualitative"}
-OPEN_STATUSES = (ChecklistItem.Status.OPEN, ChecklistItem.Status.IN_PROGRESS)
-
-
-def overdue(today: dt.date) -> Q:
-    """Items past their due date and not finished. Items that still need review are not
-    counted: the duty may not apply at all."""
-    return Q(
-        due_date__lt=today,
-        status__in=OPEN_STATUSES,
-        superseded_at__isnull=True,
-        applicability=ChecklistItem.Applicability.APPLIES,
-    )
-
-
-def is_overdue(item: ChecklistItem, today: dt.date) -> bool:
-    return bool(
-        item.due_date
-        and item.due_date < today
-        and item.status in OPEN_STATUSES
-        and item.superseded_at is None
-        and item.applicability == ChecklistItem.Applicability.APPLIES
-    )
 
 
 def organization_today(organization: Organization) -> dt.date:
@@ -91,16 +69,20 @@ class Plan:
     reclassified: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)
     refreshed: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)  # reasons only, no history
 
-    def summary(self) -> dict[str, Any]:
+    def __str__(self) -> str:
+        return f"checklist of {self.organization}"
+
+    def counts(self) -> dict[str, int]:
         return {
-            "organization": self.organization.pk,
-            "as_of": self.as_of.isoformat(),
             "added": len(self.added),
             "superseded": len(self.superseded),
-            "restored": len(self.restored),
             "redated": len(self.redated),
+            "restored": len(self.restored),
             "reclassified": len(self.reclassified),
         }
+
+    def summary(self) -> dict[str, Any]:
+        return {"organization": self.organization.pk, "as_of": self.as_of.isoformat(), **self.counts()}
 
     def details(self) -> dict[str, list[dict]]:
         """What would change, item by item, for people reviewing a catalogue update."""
@@ -291,7 +273,7 @@ def _why_not_wanted(item: ChecklistItem, verdict: Evaluation | None, as_of: dt.d
         return ""  # a first period, done, now followed by dated periods
     # A recurring period: past or finished periods stay; an open one the schedule no longer
     # produces (the catalogue changed the rule) is superseded.
-    if item.status in OPEN_STATUSES and item.due_date and item.due_date >= as_of - LOOKBACK:
+    if item.status in ChecklistItem.OPEN_STATUSES and item.due_date and item.due_date >= as_of - LOOKBACK:
         return "The period is no longer part of the obligation's schedule."
     return ""
 
@@ -433,10 +415,6 @@ def checklist_sync_all(*, cause: str, dry_run: bool = False) -> list[Plan]:
 # --- Officers' changes ---------------------------------------------------------------------
 
 
-class StaleVersion(Exception):
-    """The item changed since the client read it (If-Match did not match)."""
-
-
 UNCHANGED = object()
 
 
@@ -483,19 +461,13 @@ def item_update(
     return item
 
 
+COMMENT_MAX = 5000
+
+
 def item_comment(item: ChecklistItem, *, actor, text: str) -> ItemHistory:
+    text = text.strip()
+    if not text:
+        raise ServiceError("text", "Write something to comment.")
+    if len(text) > COMMENT_MAX:
+        raise ServiceError("text", f"A comment has at most {COMMENT_MAX} characters; this one has {len(text)}.")
     return ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.COMMENTED, note=text)
-
-
-@transaction.atomic
-def evidence_add(item: ChecklistItem, *, actor, evidence_date: dt.date, note="", url="", upload=None) -> Evidence:
-    """Attach evidence (already checked: see obligations.evidence) and record it."""
-    evidence = Evidence(item=item, note=note, url=url, evidence_date=evidence_date, uploaded_by=actor)
-    if upload is not None:
-        evidence.filename, evidence.content_type = upload.safe_name, upload.content_type
-        evidence.size, evidence.sha256 = upload.size, upload.sha256
-        evidence.file.save(upload.safe_name, upload.file, save=False)
-    evidence.save()
-    label = evidence.filename or evidence.url or "note"
-    ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.EVIDENCE_ADDED, note=label)
-    return evidence

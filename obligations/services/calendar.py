@@ -11,8 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from .models import CalendarFeed, ChecklistItem, Organization
-from .services import digest, new_secret
+from ..models import CalendarFeed, ChecklistItem, Organization
+from .accounts import digest, new_secret
 
 FEED_PREFIX = "cal_"
 

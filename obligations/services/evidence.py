@@ -1,7 +1,9 @@
-"""Checks on uploaded evidence files: size, type by content (not only by name), and a file
-name safe to show and to send back in Content-Disposition."""
+"""Evidence on checklist items: a note, a link or a file, checked here for every caller (the
+API, the pages, the admin): the file's size, its type by content (not only by name), a file
+name safe to show and to send back in Content-Disposition, and the row's own field rules."""
 
 import codecs
+import datetime as dt
 import hashlib
 import re
 import unicodedata
@@ -10,6 +12,10 @@ from pathlib import PurePosixPath
 from typing import IO
 
 from django.conf import settings
+from django.db import transaction
+
+from ..errors import ServiceError, validated
+from ..models import ChecklistItem, Evidence, ItemHistory
 
 # Extension -> the leading bytes a genuine file of that type starts with (None: UTF-8 text).
 SIGNATURES: dict[str, tuple[str, bytes | None]] = {
@@ -80,3 +86,27 @@ def check_upload(upload) -> CheckedUpload:
         raise UploadRejected(f"The content is not a {extension} file.")
     upload.seek(0)
     return CheckedUpload(upload, name, content_type, size, digest.hexdigest())
+
+
+@transaction.atomic
+def evidence_add(
+    item: ChecklistItem, *, actor, evidence_date: dt.date, note: str = "", url: str = "", file=None
+) -> Evidence:
+    """Attach evidence to an item and record it in the item's history. ``file`` is an uploaded
+    file as Django receives it; it is checked before anything is written."""
+    if not (note.strip() or url.strip() or file):
+        raise ServiceError("note", "Give a note, a link or a file.")
+    try:
+        upload = check_upload(file) if file else None
+    except UploadRejected as error:
+        raise ServiceError("file", str(error)) from None
+    evidence = Evidence(item=item, note=note, url=url.strip(), evidence_date=evidence_date, uploaded_by=actor)
+    validated(evidence, exclude=["file"])
+    if upload is not None:
+        evidence.filename, evidence.content_type = upload.safe_name, upload.content_type
+        evidence.size, evidence.sha256 = upload.size, upload.sha256
+        evidence.file.save(upload.safe_name, upload.file, save=False)
+    evidence.save()
+    label = evidence.filename or evidence.url or "note"
+    ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.EVIDENCE_ADDED, note=label)
+    return evidence

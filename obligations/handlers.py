@@ -1,0 +1,14 @@
+"""Receivers of the catalogue's signals (regulations.signals): checklists follow the catalogue
+and the holiday calendar. Connected in ObligationsConfig.ready."""
+
+from django.dispatch import receiver
+
+from regulations.signals import calendar_changed, catalog_changed
+
+from .services.checklist import checklist_sync_all
+
+
+@receiver(catalog_changed, dispatch_uid="obligations.resync_after_catalog")
+@receiver(calendar_changed, dispatch_uid="obligations.resync_after_calendar")
+def resync_checklists(sender, *, dry_run: bool, cause: str, **kwargs):
+    return checklist_sync_all(cause=cause, dry_run=dry_run)

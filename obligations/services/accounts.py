@@ -1,0 +1,217 @@
+"""Writes for organizations, their members, API tokens, invitations and reminder settings.
+Each service validates what it writes (obligations.errors.validated), so the API, the web
+pages, the admin and commands cannot disagree about what is allowed."""
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from config.links import absolute
+
+from ..errors import ServiceError, validated
+from ..models import ApiToken, CalendarFeed, Invitation, Membership, Organization
+from . import reminders
+
+TOKEN_PREFIX = "cot_"  # noqa: S105 (a marker that makes leaked tokens recognizable, not a secret)
+INVITATION_PREFIX = "inv_"
+INVITATION_LIFETIME = dt.timedelta(days=14)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret(prefix: str) -> tuple[str, str]:
+    secret = prefix + secrets.token_urlsafe(32)
+    return secret, digest(secret)
+
+
+# --- Organizations and members -------------------------------------------------------------
+
+
+def organization_create(*, user, name: str, slug: str, timezone_name: str = "Asia/Shanghai") -> Organization:
+    """A new organization, with its creator as its first admin."""
+    organization = validated(Organization(name=name.strip(), slug=slug.strip(), timezone=timezone_name))
+    try:
+        with transaction.atomic():
+            organization.save()
+            Membership.objects.create(organization=organization, user=user, role=Membership.Role.ADMIN)
+    except IntegrityError:  # another request took the slug since it was checked
+        raise ServiceError("slug", "An organization with this slug already exists.") from None
+    return organization
+
+
+def organization_update(organization: Organization, **fields) -> Organization:
+    """Change an organization's name, slug or time zone (the API lets admins do it)."""
+    for name, value in fields.items():
+        setattr(organization, name, value.strip() if name == "name" else value)
+    validated(organization)
+    organization.save(update_fields=list(fields))
+    return organization
+
+
+def _keep_an_admin(membership: Membership) -> None:
+    others = Membership.objects.filter(organization=membership.organization_id, role=Membership.Role.ADMIN)
+    if membership.role == Membership.Role.ADMIN and not others.exclude(pk=membership.pk).exists():
+        raise ServiceError("role", "An organization needs at least one admin.")
+
+
+@transaction.atomic
+def membership_change_role(membership: Membership, role: str) -> Membership:
+    Organization.objects.select_for_update().get(pk=membership.organization_id)  # serialize admin changes
+    if role not in Membership.Role.values:
+        raise ServiceError("role", f"Choose one of {', '.join(Membership.Role.values)}.")
+    if role != Membership.Role.ADMIN:
+        _keep_an_admin(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    reminders.replan_organization(membership.organization)  # who is reminded follows the roles
+    return membership
+
+
+@transaction.atomic
+def membership_remove(membership: Membership) -> None:
+    Organization.objects.select_for_update().get(pk=membership.organization_id)
+    _keep_an_admin(membership)
+    membership.delete()
+    CalendarFeed.objects.filter(organization=membership.organization_id, created_by=membership.user_id).update(
+        revoked_at=timezone.now()
+    )
+    reminders.replan_organization(membership.organization)
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def token_create(*, user, name: str) -> tuple[ApiToken, str]:
+    """A new token and its secret, which is returned once and never stored."""
+    secret, token_digest = new_secret(TOKEN_PREFIX)
+    token = ApiToken(user=user, name=name, prefix=secret[:12], digest=token_digest)
+    validated(token)
+    token.save()
+    return token, secret
+
+
+def token_revoke(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def token_user(secret: str):
+    """The active user a token belongs to, or None."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=digest(secret), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    # Record use at most hourly: a write per request would make every read a write.
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(hours=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+# --- Invitations ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_create(*, organization: Organization, email: str, role: str, invited_by) -> tuple[Invitation, str]:
+    """An invitation and its code, which is returned once; the email goes out from a task once
+    the invitation is committed, so a rolled-back invitation is never mailed."""
+    from ..tasks import send_invitation  # tasks import the services
+
+    secret, invitation_digest = new_secret(INVITATION_PREFIX)
+    invitation = Invitation(
+        organization=organization,
+        email=email.strip(),
+        role=role,
+        digest=invitation_digest,
+        invited_by=invited_by,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
+    )
+    validated(invitation)
+    invitation.save()
+    transaction.on_commit(lambda: send_invitation.delay(invitation.pk, secret))
+    return invitation, secret
+
+
+def invitation_email_send(*, invitation_id: int, secret: str) -> bool:
+    """Mail an invitation's code, in Chinese and then English (the invitee has no language
+    preference yet). Nothing is sent for an invitation revoked or accepted since."""
+    invitation = (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(pk=invitation_id, digest=digest(secret), accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        return False
+    context = {"invitation": invitation, "secret": secret, "accept_url": absolute("invitation-accept")}
+    subjects, bodies = [], []
+    for language in ("zh", "en"):
+        with translation.override(language):
+            context["role"] = Membership.Role(invitation.role).label
+            subjects.append(render_to_string("obligations/email/invitation_subject.txt", context).strip())
+            bodies.append(render_to_string("obligations/email/invitation.txt", context).strip())
+    send_mail(
+        subject=" / ".join(subjects),
+        message="\n\n----\n\n".join(bodies) + "\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[invitation.email],
+    )
+    return True
+
+
+def invitation_revoke(invitation: Invitation) -> None:
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def invitation_accept(*, secret: str, user) -> Membership:
+    invitation = Invitation.objects.select_for_update().filter(digest=digest(secret)).first()
+    if invitation is None or invitation.revoked_at is not None:
+        raise ServiceError("token", "No such invitation, or it was revoked.")
+    if invitation.accepted_at is not None:
+        raise ServiceError("token", "This invitation has already been accepted.")
+    if invitation.expires_at < timezone.now():
+        raise ServiceError("token", "This invitation has expired; ask for a new one.")
+    if Membership.objects.filter(organization=invitation.organization_id, user=user).exists():
+        raise ServiceError("token", "You are already a member of this organization.")
+    invitation.accepted_at, invitation.accepted_by = timezone.now(), user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    membership = Membership.objects.create(organization=invitation.organization, user=user, role=invitation.role)
+    reminders.replan_organization(invitation.organization)
+    return membership
+
+
+# --- Reminder settings ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def reminder_preferences_update(membership: Membership, **fields) -> Membership:
+    for name, value in fields.items():
+        setattr(membership, name, value)
+    validated(membership, exclude=["organization", "user"])
+    membership.save(update_fields=list(fields))
+    reminders.replan_organization(membership.organization)
+    return membership
+
+
+@transaction.atomic
+def reminder_policy_update(organization: Organization, **fields):
+    policy = reminders.policy_for(organization)
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    policy.save()
+    reminders.replan_organization(organization)
+    return policy

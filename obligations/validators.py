@@ -1,0 +1,46 @@
+"""Field rules the models declare, so that model validation (``full_clean`` in the services),
+DRF's model serializers, the admin's forms and the web forms all apply the same ones."""
+
+import datetime as dt
+import unicodedata
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from regulations.deadlines import MAX_DATE, MIN_DATE
+
+# Control, format (zero-width, bidirectional overrides), private-use and surrogate characters,
+# and line or paragraph separators: invisible in a name, or able to make one look like another.
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
+
+
+def visible_text(value: str) -> None:
+    """A name a person can read: no control or invisible characters, and not only spaces."""
+    bad = sorted({f"U+{ord(ch):04X}" for ch in value if unicodedata.category(ch) in _INVISIBLE})
+    if bad:
+        raise ValidationError(
+            _("Remove the control or invisible characters (%(chars)s)."),
+            code="invisible",
+            params={"chars": ", ".join(bad[:5])},
+        )
+    if not value.strip():
+        raise ValidationError(_("Give a name with visible characters."), code="blank")
+
+
+def iana_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("'%(value)s' is not an IANA time zone, e.g. Asia/Shanghai."), code="timezone", params={"value": value}
+        ) from None
+
+
+def date_in_range(value: dt.date) -> None:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValidationError(
+            _("Must be between %(min)s and %(max)s."),
+            code="date_range",
+            params={"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()},
+        )

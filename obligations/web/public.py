@@ -1,0 +1,39 @@
+"""Pages reached without signing in, where a secret in the URL is the credential: calendar
+feeds (calendar programs subscribe to them) and the unsubscribe link of reminder emails."""
+
+from django.http import Http404, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from .. import services
+from ..services import calendar, reminders
+
+
+def calendar_feed(request, secret: str):
+    """GET /calendar/<secret>.ics: no sign-in, the secret is the credential."""
+    feed = calendar.feed_for_secret(secret)
+    if feed is None:
+        raise Http404("No such calendar feed, or it was revoked.")
+    body = calendar.render_feed(feed, base_url=request.build_absolute_uri("/").rstrip("/"), host=request.get_host())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client posts without a session; the token is the credential
+def reminders_unsubscribe(request, token: str):
+    membership = reminders.membership_for_unsubscribe(token)
+    if membership is None:
+        raise Http404("This unsubscribe link is not valid.")
+    if request.method == "POST":
+        services.reminder_preferences_update(membership, reminders_enabled=False)
+        return HttpResponse(
+            "You will no longer receive deadline reminders from this organization. Escalations of overdue "
+            "obligations to admins are still sent.",
+            content_type="text/plain; charset=utf-8",
+        )
+    return HttpResponse(
+        '<!DOCTYPE html><meta charset="utf-8"><title>Unsubscribe</title>'
+        '<form method="post"><p>Stop deadline reminders from this organization?</p>'
+        '<button type="submit">Unsubscribe</button></form>',
+        content_type="text/html; charset=utf-8",
+    )
