@@ -102,7 +102,9 @@ class Invitation(models.Model):
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Membership.Role.choices, default=Membership.Role.OFFICER)
     digest = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -127,7 +129,9 @@ class ProfileVersion(models.Model):
     number = models.PositiveIntegerField()
     answers = models.JSONField(default=dict)
     changes = models.JSONField(default=dict, help_text='{"fact": {"from": old, "to": new}}; null means unknown.')
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -147,7 +151,9 @@ class OrganizationEvent(models.Model):
     date = models.DateField(validators=[date_in_range])
     subject = models.CharField(max_length=200, blank=True, help_text="What it concerns, e.g. the app's name.")
     note = models.TextField(blank=True, max_length=5000)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -165,12 +171,18 @@ class ChecklistItemQuerySet(models.QuerySet):
     def current(self):
         return self.filter(superseded_at__isnull=True)
 
-    def actionable(self):
+    @staticmethod
+    def actionable_q() -> Q:
         """Current items someone must still act on. Items that need review are not: the duty
         may not apply at all, and the questionnaire asks instead."""
-        return self.current().filter(
-            status__in=ChecklistItem.OPEN_STATUSES, applicability=ChecklistItem.Applicability.APPLIES
+        return Q(
+            superseded_at__isnull=True,
+            status__in=ChecklistItem.OPEN_STATUSES,
+            applicability=ChecklistItem.Applicability.APPLIES,
         )
+
+    def actionable(self):
+        return self.filter(self.actionable_q())
 
     def overdue(self, today: dt.date):
         return self.actionable().filter(due_date__lt=today)
@@ -305,7 +317,9 @@ class Evidence(models.Model):
     evidence_date = models.DateField(
         validators=[date_in_range], help_text="The date the evidence shows (e.g. a filing receipt's date)."
     )
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -330,7 +344,9 @@ class CalendarFeed(models.Model):
     name = models.CharField(max_length=100, validators=[visible_text])
     prefix = models.CharField(max_length=12)
     digest = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -20,6 +20,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
+from . import places
 from .deadlines import DATED_KINDS, DEFAULT_CALENDAR, RuleOutcome, WorkCalendar, rule_due
 
 # Facts that place an organization: the instrument's jurisdiction is applied through them.
@@ -89,11 +90,7 @@ class Rulebook:
     def ancestors(self, code: str) -> frozenset[str]:
         """The code and every jurisdiction above it."""
         if code not in self._ancestors:
-            chain, current = set(), code
-            while current is not None and current not in chain:
-                chain.add(current)
-                current = self.parents.get(current)
-            self._ancestors[code] = frozenset(chain)
+            self._ancestors[code] = frozenset(places.ancestors(code, self.parents))
         return self._ancestors[code]
 
     def within(self, code: str, area: str) -> bool:

@@ -5,6 +5,7 @@ import datetime as dt
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
+from . import places
 from .applicability import FactSpec, Rule, Rulebook
 from .deadlines import WorkCalendar, YearSchedule
 from .models import CatalogVersion, EventType, Fact, HolidaySchedule, Instrument, Jurisdiction, Obligation, Provision
@@ -13,12 +14,7 @@ from .models import CatalogVersion, EventType, Fact, HolidaySchedule, Instrument
 def jurisdiction_with_ancestors(code: str) -> list[str]:
     """The code and every jurisdiction above it: a Lingang company is under Shanghai and
     national rules too."""
-    parents = dict(Jurisdiction.objects.values_list("code", "parent_id"))
-    chain = []
-    while code in parents and code not in chain:
-        chain.append(code)
-        code = parents[code]
-    return chain
+    return places.ancestors(code, dict(Jurisdiction.objects.values_list("code", "parent_id")))
 
 
 def obligation_list() -> QuerySet[Obligation]:

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import models, transaction
 
 from . import signals
-from .catalog.validation import CATALOG_DIR, Catalog, catalog_hash, load_catalog
+from .catalog.validation import CATALOG_DIR, Catalog, catalog_hash, read_catalog
 from .models import CatalogVersion, EventType, Fact, Instrument, Jurisdiction, Obligation, Phase, Provision, Role
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False, cause: str 
     latest = CatalogVersion.objects.order_by("-loaded_at", "-id").first()
     if latest and latest.content_hash == catalog_hash(root):
         return LoadResult(version=latest, unchanged=True)
-    catalog = load_catalog(root)
+    catalog = read_catalog(root)
     with transaction.atomic():
         changes = _apply(catalog)
         version = CatalogVersion.objects.create(

@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
@@ -79,11 +80,9 @@ def render_feed(feed: CalendarFeed, *, base_url: str, host: str) -> bytes:
         event.add(
             "summary", f"{done}{obligation.instrument.code} {obligation.provision.label}: {obligation.summary_en}"
         )
-        event.add(
-            "description",
-            f"{obligation.quote_zh}\n\n{obligation.summary_en}\n\nStatus: {item.status}\n"
-            f"{base_url}/api/v1/organizations/{feed.organization_id}/checklist/{item.pk}/",
-        )
+        link = base_url + reverse("web-item", args=[feed.organization_id, item.pk])  # the page, not the JSON
+        event.add("description", f"{obligation.quote_zh}\n\n{obligation.summary_en}\n\nStatus: {item.status}\n{link}")
+        event.add("url", link)
         event.add("status", "CANCELLED" if item.superseded_at else "CONFIRMED")
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)

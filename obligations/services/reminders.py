@@ -31,14 +31,23 @@ from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from ..models import ChecklistItem, Membership, Organization, Reminder, ReminderDigest, ReminderPolicy
+from config.links import absolute
+
+from ..models import (
+    ChecklistItem,
+    ChecklistItemQuerySet,
+    Membership,
+    Organization,
+    Reminder,
+    ReminderDigest,
+    ReminderPolicy,
+)
 
 logger = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
 LATE_AFTER = dt.timedelta(hours=1)
 MAX_ATTEMPTS = 10
-OPEN = (ChecklistItem.Status.OPEN, ChecklistItem.Status.IN_PROGRESS)
 UNSUBSCRIBE_SALT = "reminders.unsubscribe"
 
 
@@ -89,9 +98,7 @@ class _Team:
 def _wanted(item, policy, team: _Team, today: dt.date) -> dict[tuple, tuple[dt.datetime, bool]]:
     """The reminders an item calls for: key (item, kind, offset, due date, recipient) -> (send_at,
     whether its day has not yet passed where the recipient is)."""
-    if item.due_date is None or item.status not in OPEN or item.superseded_at is not None:
-        return {}
-    if item.applicability != ChecklistItem.Applicability.APPLIES:
+    if item.due_date is None or not item.is_actionable:
         return {}  # nobody is chased for a duty that may not apply; the questionnaire asks instead
     assigned = [m for m in team.writers if m.user_id == item.assignee_id]
     chased = [m for m in assigned if m.reminders_enabled] if assigned else team.enabled
@@ -214,7 +221,8 @@ def _insert(rows: list[tuple[tuple, int, dt.datetime]]) -> None:
 
 def replan_organization(organization: Organization) -> tuple[int, int]:
     items = ChecklistItem.objects.filter(organization=organization).select_related("organization")
-    return replan(items.filter(Q(status__in=OPEN) | Q(reminders__status=Reminder.Status.PLANNED)).distinct())
+    wanting = Q(status__in=ChecklistItem.OPEN_STATUSES) | Q(reminders__status=Reminder.Status.PLANNED)
+    return replan(items.filter(wanting).distinct())
 
 
 PLANNING_FIELDS = ("id", "organization_id", "due_date", "status", "superseded_at", "applicability", "assignee_id")
@@ -230,12 +238,7 @@ def replan_organizations(organization_ids: list[int], *, now: dt.datetime | None
     # fits; a reminder belongs to its item's organization). Any other item would change
     # nothing, so it is not even read: an open item without a due date, for instance, is most
     # of a checklist.
-    can_want = Q(
-        status__in=OPEN,
-        due_date__isnull=False,
-        superseded_at__isnull=True,
-        applicability=ChecklistItem.Applicability.APPLIES,
-    )
+    can_want = ChecklistItemQuerySet.actionable_q() & Q(due_date__isnull=False)
     for start in range(0, len(organization_ids), chunk):
         organizations = organization_ids[start : start + chunk]
         queued = Reminder.objects.filter(organization_id__in=organizations, status=Reminder.Status.PLANNED)
@@ -258,12 +261,7 @@ def replan_organizations(organization_ids: list[int], *, now: dt.datetime | None
 
 def _still_due(reminder: Reminder) -> bool:
     item = reminder.item
-    return (
-        item.status in OPEN
-        and item.superseded_at is None
-        and item.applicability == ChecklistItem.Applicability.APPLIES
-        and item.due_date == reminder.due_date
-    )
+    return item.is_actionable and item.due_date == reminder.due_date
 
 
 # Large columns a pass never reads, left out of its queries (read on access if ever needed).
@@ -463,7 +461,7 @@ def build_message(
                 "instrument": obligation.instrument.title_zh if language == "zh" else obligation.instrument.title_en,
                 "provision": obligation.provision.label,
                 "summary": obligation.quote_zh if language == "zh" else obligation.summary_en,
-                "link": f"{settings.SITE_URL}/organizations/{organization.pk}/checklist/{item.pk}/",
+                "link": absolute("web-item", organization.pk, item.pk),
             }
         )
     escalation = any(r.kind == Reminder.Kind.ESCALATION for r in reminders)
@@ -474,7 +472,7 @@ def build_message(
         "overdue": overdue,
         "upcoming": len(rows) - overdue,
         "escalation": escalation,
-        "preferences_link": f"{settings.SITE_URL}/organizations/{organization.pk}/preferences/",
+        "preferences_link": absolute("web-preferences", organization.pk),
     }
     with translation.override("zh-hans" if language == "zh" else "en"):
         subject = render_to_string("obligations/email/subject.txt", context).strip()
@@ -489,7 +487,7 @@ def build_message(
     )
     message.attach_alternative(html, "text/html")
     if membership and not escalation:
-        link = f"{settings.SITE_URL}/reminders/unsubscribe/{unsubscribe_token(membership)}/"
+        link = absolute("reminders-unsubscribe", unsubscribe_token(membership))
         message.extra_headers["List-Unsubscribe"] = f"<{link}>"
         message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return message

@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from config.api import language
 from regulations import selectors as catalog
@@ -34,6 +34,8 @@ from ..models import CalendarFeed, ChecklistItem, Membership
 from ..services import calendar, checklist
 from ..services.evidence import evidence_add
 from . import forms
+
+GET_OR_POST = require_http_methods(["GET", "HEAD", "POST"])
 
 
 def member_page(view=None, *, post_roles=access.WRITERS):
@@ -135,6 +137,7 @@ def _items(request):
 
 
 @member_page
+@require_safe
 def dashboard(request):
     items = _items(request)
     today = request.organization_today
@@ -175,6 +178,7 @@ def _item_queryset(request):
 
 
 @member_page
+@require_safe
 def checklist_page(request):
     params = request.GET.copy()
     params.pop("page", None)
@@ -253,6 +257,7 @@ def item_quick_status(request, item_id):
 
 
 @member_page
+@GET_OR_POST
 def item_page(request, item_id):
     item = get_object_or_404(
         _item_queryset(request).prefetch_related("evidence__uploaded_by", "history__actor", "obligation__roles"),
@@ -337,6 +342,7 @@ def _answers_from_post(post, facts) -> dict:
 
 
 @member_page
+@GET_OR_POST
 def profile_page(request):
     organization = request.organization
     errors: dict[str, list[str]] = {}
@@ -383,6 +389,7 @@ def profile_page(request):
 
 
 @member_page(post_roles=access.EVERYONE)
+@GET_OR_POST
 def preferences_page(request):
     membership = request.membership
     form = forms.PreferencesForm(instance=membership)

@@ -23,6 +23,8 @@ import jsonschema
 import yaml
 from dateutil.rrule import rrulestr
 
+from regulations import places
+
 CATALOG_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = CATALOG_DIR / "schema.json"
 
@@ -121,11 +123,7 @@ class Vocabulary:
 
     def ancestors(self, code: str) -> list[str]:
         """The code and every jurisdiction above it, nearest first."""
-        chain = []
-        while code:
-            chain.append(code)
-            code = self.jurisdictions[code].get("parent")
-        return chain
+        return places.ancestors(code, {c: j.get("parent") for c, j in self.jurisdictions.items()})
 
 
 def load_vocabulary(folder: Path, errors: list[CatalogError]) -> Vocabulary:
@@ -427,7 +425,7 @@ def catalog_hash(root: Path = CATALOG_DIR) -> str:
     return digest.hexdigest()
 
 
-def load_catalog(root: Path = CATALOG_DIR, only: list[Path] | None = None) -> Catalog:
+def read_catalog(root: Path = CATALOG_DIR, only: list[Path] | None = None) -> Catalog:
     """Read and check the whole catalogue under ``root``. Raises CatalogInvalid listing every
     problem found; returns the parsed catalogue only when there is none."""
     errors: list[CatalogError] = []
@@ -482,7 +480,7 @@ def iter_obligations(catalog: Catalog) -> Iterator[tuple[dict, dict]]:
 def main(argv: list[str]) -> int:
     only = [Path(a).resolve() for a in argv] or None
     try:
-        catalog = load_catalog(CATALOG_DIR, only)
+        catalog = read_catalog(CATALOG_DIR, only)
     except CatalogInvalid as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)

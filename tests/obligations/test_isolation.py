@@ -432,3 +432,187 @@ def test_another_users_token_answers_404_and_stays_active(make_user, client_for,
     response = bearer_client(secret).get("/api/v1/me/")
     assert response.status_code == 200
     assert response.json()["username"] == "owner"
+
+
+# --- The web pages -------------------------------------------------------------------------
+#
+# The same walk over the pages under /organizations/<id>/: each page and each of its forms is
+# sent by the organization's admin (the control), by a member of another organization, by that
+# member through their own organization with the victim's object, by a viewer and anonymously.
+
+PAGE_SCOPE = "organizations/<int:organization_id>/"
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    route: str
+    object_kwargs: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def scoped_pages() -> list[Page]:
+    return sorted(
+        (
+            Page(pattern.name, route, tuple(a for a in _url_arguments(route) if a != "organization_id"))
+            for route, pattern in _walk(get_resolver().url_patterns)
+            if route.startswith(PAGE_SCOPE)
+        ),
+        key=lambda p: p.name,
+    )
+
+
+PAGES = scoped_pages()
+
+
+def _item_form(action: str, **fields) -> Callable[[ChecklistItem], dict]:
+    def body(item: ChecklistItem) -> dict:
+        item.refresh_from_db()
+        return {"action": action, "version": item.version, **fields}
+
+    return body
+
+
+def _feed_revoke(feed) -> dict:
+    return {"action": "revoke", "feed": feed.pk}
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    make_object: Callable[[Organization], object] | None = None
+    get: bool = True
+    # Form posts the organization's admin may send, each of which changes data; a callable gets
+    # the page's object (or the organization).
+    posts: dict[str, dict | Callable[[object], dict]] = field(default_factory=dict)
+    viewers_post: bool = False  # forms every member may send (their own preferences)
+
+
+PAGE_REGISTRY: dict[str, PageEntry] = {
+    "web-dashboard": PageEntry(),
+    "web-checklist": PageEntry(),
+    "web-item": PageEntry(
+        make_object=_new_item,
+        posts={
+            "update": _item_form("update", status="in_progress", assignee="", justification="", note="started"),
+            "comment": {"action": "comment", "text": "Filed on time."},
+            "evidence": {"action": "evidence", "evidence_date": "2025-01-25", "note": "Receipt no. 7"},
+        },
+    ),
+    "web-item-status": PageEntry(make_object=_new_item, get=False, posts={"done": _item_form("", status="done")}),
+    "web-profile": PageEntry(posts={"answers": {"unknown-employees": "", "employees": "12"}}),
+    "web-preferences": PageEntry(
+        make_object=None,
+        posts={
+            "preferences": {
+                "action": "preferences",
+                "reminders_enabled": "on",
+                "reminder_language": "en",
+                "reminder_delivery": "daily",
+                "reminder_hour": "7",
+                "reminder_timezone": "Europe/Berlin",
+            },
+            "feed": {"action": "feed", "name": "Deadlines"},
+        },
+        viewers_post=True,
+    ),
+}
+
+
+def page_params(keep=lambda page, post: True):
+    params = []
+    for page in PAGES:
+        entry = PAGE_REGISTRY.get(page.name, PageEntry())
+        posts = [None] if entry.get else []
+        params += [pytest.param(page, post, id=f"{page.name}-{post or 'get'}") for post in posts + list(entry.posts)]
+    return [p for p in params if keep(*p.values)]
+
+
+def page_request(page: Page, post: str | None, *, url_organization, object_organization):
+    entry = PAGE_REGISTRY.get(page.name)
+    if entry is None:
+        pytest.fail(f"The page {page.route!r} has no entry in PAGE_REGISTRY of {__name__}: add one.")
+    kwargs = {"organization_id": url_organization.pk}
+    target = object_organization
+    if page.object_kwargs:
+        target = entry.make_object(object_organization)
+        kwargs[page.object_kwargs[0]] = target.pk
+    body = entry.posts[post] if post else None
+    return reverse(page.name, kwargs=kwargs), (body(target) if callable(body) else body)
+
+
+def send_page(client, url: str, body: dict | None):
+    return client.get(url) if body is None else client.post(url, body)
+
+
+@pytest.fixture
+def browser_for():
+    from django.test import Client
+
+    def make(user=None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+def test_the_page_walk_finds_every_page_and_each_has_an_entry():
+    assert {"web-dashboard", "web-checklist", "web-item", "web-profile", "web-preferences"} <= {p.name for p in PAGES}
+    assert sorted(PAGE_REGISTRY) == sorted(p.name for p in PAGES)
+
+
+@pytest.mark.parametrize(("page", "post"), page_params())
+def test_page_requests_succeed_for_the_organizations_admin(page, post, victim, browser_for):
+    url, body = page_request(page, post, url_organization=victim, object_organization=victim)
+    before = organization_rows(victim)
+    response = send_page(browser_for(victim.admin), url, body)
+    assert response.status_code in (200, 302), (response.status_code, response.content[:500])
+    if body is not None:
+        assert organization_rows(victim) != before, "the control post changed nothing"
+
+
+@pytest.mark.parametrize(("page", "post"), page_params())
+def test_page_of_another_organization_is_404_and_changes_nothing(page, post, victim, mallory_org, browser_for):
+    url, body = page_request(page, post, url_organization=victim, object_organization=victim)
+    before = organization_rows(victim)
+    response = send_page(browser_for(mallory_org.admin), url, body)
+    assert response.status_code == 404, (response.status_code, response.content[:300])
+    assert organization_rows(victim) == before
+
+
+@pytest.mark.parametrize(("page", "post"), page_params(lambda page, post: bool(page.object_kwargs)))
+def test_page_with_another_organizations_object_through_my_own_is_404(page, post, victim, mallory_org, browser_for):
+    url, body = page_request(page, post, url_organization=mallory_org, object_organization=victim)
+    before = organization_rows(victim)
+    response = send_page(browser_for(mallory_org.admin), url, body)
+    assert response.status_code == 404, (response.status_code, response.content[:300])
+    assert organization_rows(victim) == before
+
+
+@pytest.mark.parametrize(
+    ("page", "post"), page_params(lambda page, post: post is not None and not PAGE_REGISTRY[page.name].viewers_post)
+)
+def test_page_post_from_a_viewer_is_403_and_changes_nothing(page, post, victim, browser_for):
+    url, body = page_request(page, post, url_organization=victim, object_organization=victim)
+    before = organization_rows(victim)
+    response = send_page(browser_for(victim.viewer), url, body)
+    assert response.status_code == 403, (response.status_code, response.content[:300])
+    assert organization_rows(victim) == before
+
+
+@pytest.mark.parametrize(("page", "post"), page_params())
+def test_page_for_an_anonymous_visitor_redirects_to_sign_in_and_changes_nothing(page, post, victim, browser_for):
+    url, body = page_request(page, post, url_organization=victim, object_organization=victim)
+    before = organization_rows(victim)
+    response = send_page(browser_for(), url, body)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login")), response
+    assert organization_rows(victim) == before
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if not PAGE_REGISTRY[p.name].posts], ids=str)
+def test_pages_without_forms_refuse_posts(page, victim, browser_for):
+    url, _body = page_request(page, None, url_organization=victim, object_organization=victim)
+    assert browser_for(victim.admin).post(url, {}).status_code == 405

@@ -4,18 +4,18 @@ from pathlib import Path
 
 import pytest
 
-from regulations.catalog.validation import CATALOG_DIR, iter_obligations, load_catalog, normalize
+from regulations.catalog.validation import CATALOG_DIR, iter_obligations, normalize, read_catalog
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 
 @pytest.fixture(scope="module")
 def catalog():
-    return load_catalog()  # raises, listing every problem, if any file is wrong
+    return read_catalog()  # raises, listing every problem, if any file is wrong
 
 
 def test_catalog_validates_with_every_quote_verbatim(catalog):
-    # load_catalog checked each quote against its provision and each provision against the
+    # read_catalog checked each quote against its provision and each provision against the
     # source; check the quote against the whole source too, independently of provisions.
     for instrument, ob in iter_obligations(catalog):
         assert normalize(ob["quote_zh"]) in normalize(catalog.sources[instrument["code"]]), ob["id"]

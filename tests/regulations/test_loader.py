@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from regulations.catalog.validation import CATALOG_DIR, CatalogInvalid, load_catalog
+from regulations.catalog.validation import CATALOG_DIR, CatalogInvalid, read_catalog
 from regulations.models import CatalogVersion, Instrument, Obligation
 from regulations.services import catalog_load
 
@@ -68,7 +68,7 @@ def test_catalogue_mistakes_are_named(tree, old, new, message):
         new = new.replace("'", "")
     edit(tree, old, new)
     with pytest.raises(CatalogInvalid) as excinfo:
-        load_catalog(tree)
+        read_catalog(tree)
     assert any(message in str(e) and CODE in str(e) for e in excinfo.value.errors), excinfo.value.errors
 
 
@@ -76,7 +76,7 @@ def test_invalid_yaml_names_the_line(tree):
     path = tree / "instruments" / f"{CODE}.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "\n  bad: [unclosed\n", encoding="utf-8")
     with pytest.raises(CatalogInvalid) as excinfo:
-        load_catalog(tree)
+        read_catalog(tree)
     (error,) = excinfo.value.errors
     assert "not valid YAML" in error.message and error.line is not None
 

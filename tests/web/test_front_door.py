@@ -1,0 +1,92 @@
+"""One rule, every door: the same bad input is refused with the same field named by the API,
+the web form, the admin and the service itself, and nothing is stored."""
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from obligations import services
+from obligations.errors import ServiceError
+from obligations.models import Organization
+
+pytestmark = pytest.mark.django_db
+
+BAD = [
+    pytest.param({"name": "N" * 300, "slug": "long-name"}, "name", id="300-character name"),
+    pytest.param({"name": "Acme", "slug": "s" * 300}, "slug", id="300-character slug"),
+    pytest.param({"name": "Acme", "slug": "a b"}, "slug", id="slug with a space"),
+    pytest.param({"name": "Acme", "slug": "a b/../x"}, "slug", id="slug with slashes"),
+    pytest.param({"name": "Acme", "slug": 'acme"x'}, "slug", id="slug with a quote"),
+    pytest.param({"name": "Acme", "slug": "acme\nx"}, "slug", id="slug with a line break"),
+    pytest.param({"name": "Ac\x00me", "slug": "acme"}, "name", id="NUL in the name"),
+    pytest.param({"name": "\u200b\u200b", "slug": "acme"}, "name", id="name of zero-width spaces only"),
+    pytest.param({"name": "Acme \u202egnp.exe", "slug": "acme"}, "name", id="name with a bidi override"),
+    pytest.param({"name": "   ", "slug": "acme"}, "name", id="name of spaces only"),
+]
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("ada", "ada@example.com", "pw-ada-123", is_staff=True)
+
+
+@pytest.mark.parametrize(("data", "field"), BAD)
+def test_web_form_names_the_field_and_stores_nothing(user, data, field):
+    client = Client()
+    client.force_login(user)
+    response = client.post("/organizations/", data)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    assert not Organization.objects.exists()
+
+
+@pytest.mark.parametrize(("data", "field"), BAD)
+def test_api_names_the_field_and_stores_nothing(user, data, field):
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.post("/api/v1/organizations/", data, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not Organization.objects.exists()
+
+
+@pytest.mark.parametrize(("data", "field"), BAD)
+def test_service_names_the_field_and_stores_nothing(user, data, field):
+    with pytest.raises(ServiceError) as refused:
+        services.organization_create(user=user, **data)
+    assert field in refused.value.errors
+    assert not Organization.objects.exists()
+
+
+@pytest.mark.parametrize(("data", "field"), BAD)
+def test_admin_names_the_field_and_stores_nothing(admin_client, data, field):
+    response = admin_client.post("/admin/obligations/organization/add/", {**data, "timezone": "Asia/Shanghai"})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+    assert not Organization.objects.exists()
+
+
+def test_taken_slug_is_a_form_error_on_the_page(user):
+    services.organization_create(user=user, name="Acme", slug="acme")
+    client = Client()
+    client.force_login(user)
+    response = client.post("/organizations/", {"name": "Acme Two", "slug": "acme"})
+    assert response.status_code == 200 and response.context["form"].errors["slug"]
+    assert Organization.objects.count() == 1
+
+
+def test_valid_organization_from_the_page_makes_the_creator_its_admin(user):
+    client = Client()
+    client.force_login(user)
+    response = client.post("/organizations/", {"name": "  深圳数据科技有限公司 ", "slug": "sz-data"})
+    organization = Organization.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/organizations/{organization.pk}/profile/"
+    assert (organization.name, organization.slug) == ("深圳数据科技有限公司", "sz-data")
+    assert organization.memberships.get().user == user
+
+
+def test_admin_rejects_an_unknown_time_zone(admin_client):
+    data = {"name": "Acme", "slug": "acme", "timezone": "Mars/Olympus"}
+    response = admin_client.post("/admin/obligations/organization/add/", data)
+    assert response.context["adminform"].form.errors["timezone"]
+    assert not Organization.objects.exists()
