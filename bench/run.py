@@ -26,6 +26,7 @@ import threading
 import time
 import zoneinfo
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -218,8 +219,8 @@ def load(port: int, method: str, path: str, body, headers: dict, seconds: float,
 def bench_api(args) -> None:
     from bench.generate import BENCH_DAY, TOKEN
 
-    server = f"gunicorn --workers {args.workers}" + (" with gc.freeze()" if args.gc_freeze else "")
-    header(f"api: {server}, {args.concurrency} client threads, {args.rounds} x {args.seconds:.0f} s")
+    label = f"gunicorn --workers {args.workers}" + (" with gc.freeze()" if args.gc_freeze else "")
+    header(f"api: {label}, {args.concurrency} client threads, {args.rounds} x {args.seconds:.0f} s")
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept-Language": "en", "Content-Type": "application/json"}
     setup()
     from obligations.services import DEMO_PROFILE
@@ -242,7 +243,9 @@ def bench_api(args) -> None:
             status, data = request(server.port, method, path, body, headers)
             assert status == 200, (status, data[:500])
             load(server.port, method, path, body, headers, 2, args.concurrency)
-        totals = {name: {"count": 0, "elapsed": 0.0, "latencies": [], "cpu": 0.0, "size": 0} for name in cases}
+        totals: dict[str, dict[str, Any]] = {
+            name: {"count": 0, "elapsed": 0.0, "latencies": [], "cpu": 0.0, "size": 0} for name in cases
+        }
         for _ in range(args.rounds):  # interleaved, so that a change in load hits every case alike
             for name, (method, path, body) in cases.items():
                 workers = server.workers()
@@ -424,7 +427,12 @@ def bench_catalog(args) -> None:
     def snapshot() -> dict[str, str]:
         with psycopg.connect(conninfo, options=f"-c search_path={CATALOG_SCHEMA}") as conn:
             digest = "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {} t"
-            return {table: conn.execute(digest.format(table)).fetchone()[0] for table in CATALOG_TABLES}
+            found = {}
+            for table in CATALOG_TABLES:
+                row = conn.execute(digest.format(table)).fetchone()
+                assert row is not None  # an aggregate without GROUP BY always returns one row
+                found[table] = row[0]
+            return found
 
     startup = statistics.median(manage("shell", "-c", "pass") for _ in range(3))
     print(f"baseline: manage.py startup (shell -c pass) {startup:.2f} s; calibration loop {calibrate():.2f} ms")

@@ -123,6 +123,7 @@ ERROR_RESPONSES = {
     "404": "No such object, or it belongs to another organization.",
     "409": "The change conflicts with existing data (two writers at once); reload and try again.",
     "413": "The request body is too large.",
+    "414": "The URL is longer than 4096 characters.",
     "429": "Too many requests; see Retry-After.",
     "503": "The database is unavailable.",
 }

@@ -7,8 +7,10 @@ table of variables.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,7 +35,13 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+# Trusted proxies in front (a load balancer, nginx): only then are X-Forwarded-* headers read,
+# and PROXY_COUNT says how many of them append to X-Forwarded-For (config.clients.client_ip).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+PROXY_COUNT = env.int("PROXY_COUNT", default=1)
+if PROXY_COUNT < 1:
+    raise ImproperlyConfigured("PROXY_COUNT must be 1 or more.")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 if HTTPS and SECRET_KEY.startswith("django-insecure-"):
     raise ImproperlyConfigured("SECRET_KEY must be set in the environment when HTTPS is on (production).")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -51,11 +59,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_htmx",
+    "axes",
+    "csp",
     "regulations",
     "obligations",
 ]
 
 MIDDLEWARE = [
+    "config.middleware.UrlLengthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,9 +76,48 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Content Security Policy (django-csp) ----------------------------------------------------
+# Pages load scripts only from this site (htmx is served from the static files), so an injected
+# script cannot run. Inline style attributes are allowed: they cannot run code. The API docs
+# page loads Swagger UI from its CDN and keeps Swagger's own policy.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+
+# --- Sign-in limit -------------------------------------------------------------------------
+# django-axes hooks authenticate(), so every way to sign in with a password (the web page, the
+# API's browsable sign-in, the admin) shares one count: 10 failures for a username from one
+# address lock that pair out for 15 minutes; other addresses and other users are not affected,
+# so an attacker cannot lock a user out for everyone. Attempts are rows in the database, which
+# outlive a cache outage. The address is config.clients.client_ip, as for the rate limits.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a fixed 15 minutes, not renewed by each try
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_CLIENT_IP_CALLABLE = "config.clients.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.clients.locked_out"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -132,7 +182,13 @@ STORAGES = {
 
 # --- Email ---------------------------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587/?tls=True, consolemail://, filemail:///path
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+if _email.get("EMAIL_FILE_PATH"):
+    # django-environ drops the leading "/" of filemail:///var/mail/ct; that form names an absolute
+    # folder, and filemail://mail one relative to the project.
+    _path = env.str("EMAIL_URL").split("://", 1)[1].split("?", 1)[0]
+    _email["EMAIL_FILE_PATH"] = _path if _path.startswith("/") else str(BASE_DIR / _path)
+vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="compliance-tracker@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -141,7 +197,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
     # A broker and result store on the file system: no server to install for local use.
     _queue = VAR_DIR / "celery" / "queue"
@@ -192,7 +248,7 @@ CACHES = {
 }
 
 # --- API -----------------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "obligations.api.auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -240,6 +296,7 @@ SPECTACULAR_SETTINGS = {
         "AnswerKindEnum": ["fact", "event"],
         "ItemStatusEnum": "obligations.models.ChecklistItem.Status",
         "InstrumentStatusEnum": "regulations.models.Instrument.Status",
+        "InvitationStatusEnum": "obligations.models.INVITATION_STATUSES",
     },
 }
 
@@ -249,5 +306,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # django-axes logs every successful sign-in at INFO; failures and lockouts come as warnings.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

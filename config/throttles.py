@@ -6,6 +6,8 @@ import logging
 from django.conf import settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
+from config.clients import client_ip
+
 logger = logging.getLogger(__name__)
 
 
@@ -14,6 +16,11 @@ class ResilientThrottleMixin:
     down the request is let through: rate limits protect the service and must not take it
     down with Redis. Rates are read from settings on each request, so they can be changed
     (and tests can change them) without a restart."""
+
+    def get_ident(self, request):
+        # DRF's own reads X-Forwarded-For whenever it is sent: any client could then pose as
+        # a new address on every request.
+        return client_ip(request)
 
     def get_rate(self):
         return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(self.scope)

@@ -1,12 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import health
 from obligations.web.public import calendar_feed, reminders_unsubscribe
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("health/", health, name="health"),
     path("", include("regulations.api.urls")),
     path("", include("obligations.api.urls")),

@@ -5,8 +5,10 @@ from django.contrib import admin
 
 from regulations.admin import ReadOnlyAdmin
 
+from . import services
 from .models import (
     ApiToken,
+    AuditEvent,
     CalendarFeed,
     ChecklistItem,
     Evidence,
@@ -17,20 +19,46 @@ from .models import (
     OrganizationEvent,
     ProfileVersion,
 )
-from .services import token_revoke
 
 
 class MembershipInline(admin.TabularInline):
+    """Read-only: members join by invitation and change roles in the organization's pages and
+    API, whose services keep an admin in every organization and record the audit trail."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    # A tuple fits both declared types (list invariance rejects one list for the two).
+    fields = readonly_fields = ("user", "role", "created_at")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    """Operators may rename an organization or change its time zone, through the same service
+    as the API; organizations are created by their users, who become their first admins."""
+
     list_display = ["name", "slug", "timezone", "created_at"]
     search_fields = ["name", "slug"]
     inlines = [MembershipInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        stored = Organization.objects.get(pk=obj.pk)  # the form has already changed ``obj``
+        services.organization_update(
+            stored, actor=request.user, **{name: form.cleaned_data[name] for name in form.changed_data}
+        )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "organization", "actor", "action", "subject"]
+    list_filter = ["action"]
+    list_select_related = ["organization", "actor"]
 
 
 @admin.register(ApiToken)
@@ -42,7 +70,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
         for token in queryset:
-            token_revoke(token)
+            services.token_revoke(token, actor=request.user)
 
 
 @admin.register(Invitation)

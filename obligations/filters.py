@@ -1,11 +1,12 @@
-"""The checklist's filters, one FilterSet for the API list, the CSV export and the web page."""
+"""Filters of the organization's lists: the checklist's (one FilterSet for the API list, the CSV
+export and the web page) and the reminders'. A filter that names an object offers only the
+organization's own (``request.organization``, set by obligations.api.base): another
+organization's id is as unknown as an id that does not exist."""
 
 import django_filters
 from rest_framework.exceptions import ValidationError
 
-from .models import ChecklistItem
-
-# --- Filters -------------------------------------------------------------------------------
+from .models import ChecklistItem, Reminder
 
 
 class StrictBooleanFilter(django_filters.ChoiceFilter):
@@ -61,3 +62,17 @@ class ChecklistFilter(django_filters.FilterSet):
         if not self.form.cleaned_data.get("superseded"):
             queryset = queryset.current()
         return queryset
+
+
+def _organization_items(request):
+    if request is None or not hasattr(request, "organization"):
+        return ChecklistItem.objects.none()
+    return ChecklistItem.objects.filter(organization=request.organization)
+
+
+class ReminderFilter(django_filters.FilterSet):
+    item = django_filters.ModelChoiceFilter(queryset=_organization_items)
+
+    class Meta:
+        model = Reminder
+        fields = ["status", "kind", "item"]

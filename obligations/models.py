@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .validators import date_in_range, iana_timezone, visible_text
@@ -94,6 +95,9 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
+INVITATION_STATUSES = [("pending", "pending"), ("accepted", "accepted"), ("revoked", "revoked"), ("expired", "expired")]
+
+
 class Invitation(models.Model):
     """An invitation to join an organization, accepted by presenting its secret token while
     signed in. Like API tokens, only the digest is stored."""
@@ -118,6 +122,16 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} to {self.organization}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
 
 
 class ProfileVersion(models.Model):
@@ -435,3 +449,49 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.offset_days:+d}d for item {self.item_id} to {self.recipient_id}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of changes to who may do what: memberships, invitations, API tokens
+    and the reminder policy, with who made the change, when, and what it changed from and to.
+    Written by the services in the transaction of the change; nothing updates or deletes it."""
+
+    class Action(models.TextChoices):
+        ORGANIZATION_CREATED = "organization_created", _("organization created")
+        ORGANIZATION_CHANGED = "organization_changed", _("organization changed")
+        MEMBER_ADDED = "member_added", _("member added")
+        MEMBER_REMOVED = "member_removed", _("member removed")
+        MEMBER_ROLE_CHANGED = "member_role_changed", _("member's role changed")
+        INVITATION_CREATED = "invitation_created", _("invitation sent")
+        INVITATION_ACCEPTED = "invitation_accepted", _("invitation accepted")
+        INVITATION_REVOKED = "invitation_revoked", _("invitation revoked")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        REMINDER_POLICY_CHANGED = "reminder_policy_changed", _("reminder policy changed")
+
+    # Null for personal API tokens, which belong to a user rather than an organization.
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    subject = models.CharField(max_length=254, blank=True, help_text="Whom or what it concerns: a user, an address.")
+    changes = models.JSONField(default=dict, blank=True, help_text='{"field": {"from": old, "to": new}}')
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["organization", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject} at {self.at:%Y-%m-%d %H:%M}"
+
+    def readable_changes(self) -> list[tuple[object, object]]:
+        """(from, to) per changed field, roles by their names rather than their keys."""
+
+        def readable(field: str, value):
+            return Membership.Role(value).label if field == "role" and value in Membership.Role.values else value
+
+        return [(readable(f, c["from"]), readable(f, c["to"])) for f, c in self.changes.items()]

@@ -2,7 +2,7 @@
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from regulations import selectors as catalog
 from regulations.applicability import Outcome, Result, decisive_questions, evaluate
@@ -20,7 +20,8 @@ def profile_current(organization: Organization) -> ProfileVersion:
 def organization_event_dates(organization: Organization) -> dict[str, list[dt.date]]:
     dates: dict[str, list[dt.date]] = {}
     for key, date in OrganizationEvent.objects.filter(organization=organization).values_list("type_id", "date"):
-        dates.setdefault(key, []).append(date)
+        # type_id holds EventType.key (to_field="key"); the stubs assume an integer key.
+        dates.setdefault(cast(str, key), []).append(date)
     return dates
 
 

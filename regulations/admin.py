@@ -26,8 +26,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class ProvisionInline(admin.StackedInline):
     model = Provision
     extra = 0
-    fields = ["label", "text"]
-    readonly_fields = fields
+    # A tuple fits both declared types (list invariance rejects one list for the two).
+    fields = readonly_fields = ("label", "text")
     can_delete = False
 
     def has_add_permission(self, request, obj=None):

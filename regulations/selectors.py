@@ -14,7 +14,8 @@ from .models import CatalogVersion, EventType, Fact, HolidaySchedule, Instrument
 def jurisdiction_with_ancestors(code: str) -> list[str]:
     """The code and every jurisdiction above it: a Lingang company is under Shanghai and
     national rules too."""
-    return places.ancestors(code, dict(Jurisdiction.objects.values_list("code", "parent_id")))
+    parents = dict(Jurisdiction.objects.values_list("code", "parent_id"))
+    return places.ancestors(code, parents) if code in parents else []
 
 
 def obligation_list() -> QuerySet[Obligation]:

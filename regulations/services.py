@@ -105,6 +105,7 @@ def _sync(
 ) -> _Synced:
     """Make ``existing`` hold ``rows`` (matched on ``key_fields``), writing only differences."""
     name = model._meta.model_name
+    assert name is not None  # set when a model class is created; None only on an unattached Options
     current = {tuple(getattr(o, f) for f in key_fields): o for o in existing}
     to_create, to_update, updated_fields = [], [], set()
     result: dict[tuple, Any] = {}
@@ -122,9 +123,10 @@ def _sync(
                 to_update.append(obj)
                 updated_fields.update(changed)
         result[key] = obj
-    model.objects.bulk_create(to_create)
+    # Generic over the model: its _default_manager (`objects` for every catalogue model) is typed on Model.
+    model._default_manager.bulk_create(to_create)
     if to_update:
-        model.objects.bulk_update(to_update, sorted(updated_fields))
+        model._default_manager.bulk_update(to_update, sorted(updated_fields))
     changes.counts[name]["created"] += len(to_create)
     changes.counts[name]["updated"] += len(to_update)
     return _Synced(result, to_create, to_update, list(current.values()))
@@ -248,7 +250,9 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _apply_instrument(instrument: Instrument, data: dict, roles: dict, shared_phases: dict, changes: _Changes) -> None:
+def _apply_instrument(
+    instrument: Instrument, data: dict, roles: _Synced, shared_phases: _Synced, changes: _Changes
+) -> None:
     own_phases = _sync(
         Phase,
         Phase.objects.filter(instrument=instrument),
@@ -331,10 +335,13 @@ def _apply_instrument(instrument: Instrument, data: dict, roles: dict, shared_ph
 
 def _sync_m2m(through: type[models.Model], target: str, wanted: dict[int, set[int]]) -> None:
     have: dict[int, set[int]] = defaultdict(set)
-    for ob_id, target_id in through.objects.filter(obligation_id__in=wanted).values_list("obligation_id", target):
+    # An auto-created through model's only manager, `objects`, is its _default_manager.
+    for ob_id, target_id in through._default_manager.filter(obligation_id__in=wanted).values_list(
+        "obligation_id", target
+    ):
         have[ob_id].add(target_id)
     remove = [(o, t) for o, ts in have.items() for t in ts - wanted.get(o, set())]
     add = [through(obligation_id=o, **{target: t}) for o, ts in wanted.items() for t in ts - have[o]]
     for ob_id, target_id in remove:
-        through.objects.filter(obligation_id=ob_id, **{target: target_id}).delete()
-    through.objects.bulk_create(add)
+        through._default_manager.filter(obligation_id=ob_id, **{target: target_id}).delete()
+    through._default_manager.bulk_create(add)

@@ -7,6 +7,8 @@ depends on it changes with it or not at all; with ``dry_run`` that transaction i
 back, and the reports say what would have changed. ``calendar_changed`` is sent when operators
 ask for due dates to be recomputed after recording holiday schedules."""
 
+from typing import Any, cast
+
 from django.dispatch import Signal
 
 catalog_changed = Signal()  # keyword arguments: dry_run (bool), cause (str)
@@ -15,4 +17,6 @@ calendar_changed = Signal()  # keyword arguments: dry_run (bool), cause (str)
 
 def reports(signal: Signal, *, dry_run: bool, cause: str) -> list:
     """Send ``signal`` and gather every receiver's reports."""
-    return [report for _receiver, found in signal.send(sender=None, dry_run=dry_run, cause=cause) for report in found]
+    # django-stubs types each response as ``str | None``; receivers of these signals return lists.
+    responses = signal.send(sender=None, dry_run=dry_run, cause=cause)
+    return [report for _receiver, found in responses for report in cast("list[Any]", found)]

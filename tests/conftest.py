@@ -1,6 +1,10 @@
+import copy
 import os
 
 import pytest
+
+from obligations.models import Membership
+from tests.factories import SHANGHAI_APP, MembershipFactory, OrganizationFactory, UserFactory, api_client
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -68,13 +72,96 @@ def _no_rate_limits(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": dict.fromkeys(rates)}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _tasks_run_in_process():
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(request):
     """Tasks queued with ``delay`` (the invitation email, for one) run at once in the test
-    process; the tests of real worker processes send theirs with ``send_task``."""
+    process, except in tests that start real worker processes on a real broker."""
     from config.celery import app
 
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
+    eager = "redis_url" not in request.fixturenames
+    app.conf.task_always_eager = app.conf.task_eager_propagates = eager
     yield
-    app.conf.task_always_eager = False
+    app.conf.task_always_eager = app.conf.task_eager_propagates = False
+
+
+# --- The cast ----------------------------------------------------------------------------------
+# The people, organizations and API clients tests share, made with tests/factories.py: alice,
+# the admin of her organization acme, and helpers for everyone else. A package's conftest adds
+# only what is its own.
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing with the production hasher takes a fifth of a second per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user("bob")``: a new user, bob@example.com, whose password is ``password_for("bob")``."""
+
+    def make(username: str, **extra):
+        return UserFactory(username=username, **extra)
+
+    return make
+
+
+@pytest.fixture
+def make_organization(db):
+    """``make_organization(admin, "Acme Shanghai")``: a new organization (slug acme-shanghai)
+    with ``admin`` as its creator and first admin, as the API creates it; ``profile=answers``
+    answers its questionnaire, which syncs its checklist."""
+
+    def make(admin, name: str, **extra):
+        return OrganizationFactory(admin=admin, name=name, **extra)
+
+    return make
+
+
+@pytest.fixture
+def add_member(db):
+    def add(organization, user, role: str = Membership.Role.OFFICER) -> Membership:
+        return MembershipFactory.create(organization=organization, user=user, role=role)
+
+    return add
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: a new API client signed in as ``user`` (None: anonymous). Each call
+    is independent of the ``api`` fixture, so one test can act as several people."""
+    return api_client
+
+
+@pytest.fixture
+def bearer_client():
+    """``bearer_client(secret)``: a new API client that authenticates only with
+    ``Authorization: Bearer <secret>``."""
+
+    def make(secret: str):
+        return api_client(token=secret)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def acme(alice, make_organization):
+    """Alice's organization; she is its only admin (and member). Its profile is unanswered."""
+    return make_organization(alice, "Acme Shanghai")
+
+
+@pytest.fixture
+def as_alice(alice):
+    return api_client(alice)
+
+
+@pytest.fixture
+def shanghai_app_profile() -> dict:
+    """The answers of a Lingang company running a face-swap app (``SHANGHAI_APP``), a copy the
+    test may change."""
+    return copy.deepcopy(SHANGHAI_APP)

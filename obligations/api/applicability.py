@@ -2,6 +2,7 @@
 organization's own."""
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -151,7 +152,12 @@ def evaluation_data(evaluation: Evaluation, lang: str) -> dict:
 
 def result_data(result: Result, *, version: str, lang: str, groups: list[str] | None) -> dict:
     wanted = set(groups or GROUPS)
-    data = {"as_of": result.as_of.isoformat(), "catalog_version": version, "language": lang, "counts": result.counts()}
+    data: dict[str, Any] = {
+        "as_of": result.as_of.isoformat(),
+        "catalog_version": version,
+        "language": lang,
+        "counts": result.counts(),
+    }
     for outcome in Outcome:
         items = result.group(outcome) if outcome.value in wanted else []
         data[outcome.value] = [evaluation_data(e, lang) for e in items]

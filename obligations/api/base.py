@@ -19,6 +19,7 @@ class OrganizationScopedMixin:
         super().initial(request, *args, **kwargs)  # authentication and IsAuthenticated first
         self.membership = access.membership_for(request.user, kwargs["organization_id"])
         self.organization = self.membership.organization
+        request.organization = self.organization  # for filters whose choices are the organization's
         access.require(self.membership, self.read_roles if request.method in SAFE_METHODS else self.write_roles)
 
 
@@ -26,8 +27,15 @@ class OrganizationAPIView(OrganizationScopedMixin, APIView):
     pass
 
 
+# Ids are positive numbers of at most 18 digits (a signed 64-bit key): any other id cannot
+# exist, so its URL does not match and answers the API's JSON 404.
+ID_PATTERN = "[0-9]{1,18}"
+
+
 class OrganizationViewSet(OrganizationScopedMixin, viewsets.GenericViewSet):
     """Subclasses scope their queryset with ``scoped``."""
+
+    lookup_value_regex = ID_PATTERN
 
 
 def scoped(view, queryset):

@@ -440,7 +440,7 @@ class EvidenceViewSet(mixins.RetrieveModelMixin, OrganizationViewSet):
     @extend_schema(responses={(200, kind.split(";")[0]): OpenApiTypes.BINARY for kind, _ in SIGNATURES.values()})
     @action(detail=True)
     def download(self, request, organization_id, pk):
-        evidence = get_object_or_404(self.get_queryset(), pk=pk, file__gt="")
+        evidence = get_object_or_404(self.get_queryset().filter(file__gt=""), pk=pk)
         response = FileResponse(
             evidence.file.open("rb"), as_attachment=True, filename=evidence.filename, content_type=evidence.content_type
         )

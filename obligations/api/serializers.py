@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import StrictFieldsMixin
@@ -9,7 +10,9 @@ from regulations.applicability import validate_answers
 from regulations.models import EventType
 
 from ..models import (
+    INVITATION_STATUSES,
     ApiToken,
+    AuditEvent,
     CalendarFeed,
     Invitation,
     Membership,
@@ -22,10 +25,18 @@ from ..models import (
 
 
 class UserSerializer(serializers.ModelSerializer):
+    # null, not "", for a user without an address: "" is no email address, and the schema says
+    # what the field holds.
+    email = serializers.SerializerMethodField()
+
     class Meta:
         model = get_user_model()
         fields = ["id", "username", "email"]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "format": "email", "nullable": True})
+    def get_email(self, user) -> str | None:
+        return user.email or None
 
 
 class OrganizationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -57,19 +68,12 @@ class InvitationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     # The model's default, here too: without it a request that leaves the role out reached the
     # service without one (a 500).
     role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.OFFICER)
-    status = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=INVITATION_STATUSES, read_only=True)
 
     class Meta:
         model = Invitation
         fields = ["id", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at", "status"]
         read_only_fields = ["id", "invited_by", "created_at", "expires_at", "accepted_at", "status"]
-
-    def get_status(self, invitation) -> str:
-        if invitation.accepted_at:
-            return "accepted"
-        if invitation.revoked_at:
-            return "revoked"
-        return "pending"
 
 
 class InvitationCreatedSerializer(InvitationSerializer):
@@ -241,3 +245,13 @@ class ReminderSerializer(serializers.ModelSerializer):
     def get_obligation(self, reminder) -> str:
         obligation = reminder.item.obligation
         return f"{obligation.instrument.code}:{obligation.key}"
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None, allow_null=True)
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "at", "actor", "action", "action_label", "subject", "changes"]
+        read_only_fields = fields

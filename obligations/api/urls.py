@@ -17,6 +17,7 @@ scoped.register("checklist", checklist.ChecklistViewSet, basename="checklist-ite
 scoped.register("evidence", checklist.EvidenceViewSet, basename="evidence")
 scoped.register("calendar-feeds", views.CalendarFeedViewSet, basename="calendar-feed-config")
 scoped.register("reminders", views.ReminderViewSet, basename="reminder")
+scoped.register("audit", views.AuditEventViewSet, basename="audit-event")
 
 organization_urls = [
     path("", views.OrganizationDetailView.as_view(), name="organization-detail"),

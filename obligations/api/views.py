@@ -15,8 +15,10 @@ from regulations import selectors as catalog
 
 from .. import selectors, services
 from ..access import ADMINS, EVERYONE
+from ..filters import ReminderFilter
 from ..models import (
     ApiToken,
+    AuditEvent,
     CalendarFeed,
     Invitation,
     Membership,
@@ -27,7 +29,7 @@ from ..models import (
 )
 from ..services import calendar, reminders
 from . import applicability, serializers
-from .base import OrganizationAPIView, OrganizationViewSet, scoped
+from .base import ID_PATTERN, OrganizationAPIView, OrganizationViewSet, scoped
 
 
 class ShownOnceCreateMixin(mixins.CreateModelMixin):
@@ -85,7 +87,7 @@ class OrganizationDetailView(OrganizationAPIView):
     def patch(self, request, organization_id):
         serializer = serializers.OrganizationSerializer(self.organization, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.organization_update(self.organization, **serializer.validated_data)
+        services.organization_update(self.organization, actor=request.user, **serializer.validated_data)
         return Response(self._data())
 
 
@@ -108,10 +110,10 @@ class MemberViewSet(
     def perform_update(self, serializer):
         if "role" not in serializer.validated_data:
             raise ValidationError({"role": ["This field is required."]})
-        services.membership_change_role(serializer.instance, serializer.validated_data["role"])
+        services.membership_change_role(serializer.instance, serializer.validated_data["role"], actor=self.request.user)
 
     def perform_destroy(self, instance):
-        services.membership_remove(instance)
+        services.membership_remove(instance, actor=self.request.user)
 
 
 @extend_schema_view(create=extend_schema(responses={201: serializers.InvitationCreatedSerializer}))
@@ -139,7 +141,7 @@ class InvitationViewSet(
         return invitation
 
     def perform_destroy(self, instance):
-        services.invitation_revoke(instance)
+        services.invitation_revoke(instance, actor=self.request.user)
 
 
 @extend_schema(request=serializers.InvitationAcceptSerializer, responses={201: serializers.MembershipSerializer})
@@ -165,6 +167,7 @@ class ApiTokenViewSet(
 
     serializer_class = serializers.ApiTokenSerializer
     throttle_scope = "tokens"
+    lookup_value_regex = ID_PATTERN
 
     def get_throttles(self):
         # Only creating tokens is limited; listing and revoking are not.
@@ -180,7 +183,7 @@ class ApiTokenViewSet(
         return token
 
     def perform_destroy(self, instance):
-        services.token_revoke(instance)
+        services.token_revoke(instance, actor=self.request.user)
 
 
 class ProfileView(OrganizationAPIView):
@@ -357,7 +360,7 @@ class ReminderViewSet(mixins.ListModelMixin, OrganizationViewSet):
     """Planned, sent, cancelled and dropped reminders: admins see everyone's, others their own."""
 
     serializer_class = serializers.ReminderSerializer
-    filterset_fields = ["status", "kind", "item"]
+    filterset_class = ReminderFilter
 
     def get_queryset(self):
         queryset = scoped(
@@ -369,6 +372,17 @@ class ReminderViewSet(mixins.ListModelMixin, OrganizationViewSet):
         if getattr(self, "membership", None) and self.membership.role != Membership.Role.ADMIN:
             queryset = queryset.filter(recipient=self.request.user)
         return queryset
+
+
+class AuditEventViewSet(mixins.ListModelMixin, OrganizationViewSet):
+    """Who changed access, and when: members added, removed or re-roled, invitations sent,
+    accepted and revoked, the reminder policy changed. Admins only; newest first."""
+
+    serializer_class = serializers.AuditEventSerializer
+    read_roles = write_roles = ADMINS
+
+    def get_queryset(self):
+        return scoped(self, AuditEvent.objects.select_related("actor"))
 
 
 class ReminderPreferencesView(OrganizationAPIView):
@@ -403,5 +417,5 @@ class ReminderPolicyView(OrganizationAPIView):
     def patch(self, request, organization_id):
         payload = serializers.ReminderPolicySerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        policy = services.reminder_policy_update(self.organization, **payload.validated_data)
+        policy = services.reminder_policy_update(self.organization, actor=request.user, **payload.validated_data)
         return Response(serializers.ReminderPolicySerializer(policy).data)

@@ -4,10 +4,12 @@ settings), ``profile`` (answers and events), ``checklist`` (sync and item change
 re-exported here."""
 
 from .accounts import (
+    audit,
     digest,
     invitation_accept,
     invitation_create,
     invitation_revoke,
+    membership_add,
     membership_change_role,
     membership_remove,
     new_secret,
@@ -24,6 +26,7 @@ from .profile import event_delete, event_report, profile_update
 
 __all__ = [
     "DEMO_PROFILE",
+    "audit",
     "demo_setup",
     "digest",
     "event_delete",
@@ -31,6 +34,7 @@ __all__ = [
     "invitation_accept",
     "invitation_create",
     "invitation_revoke",
+    "membership_add",
     "membership_change_role",
     "membership_remove",
     "new_secret",

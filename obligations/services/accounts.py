@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from config.links import absolute
 
 from ..errors import ServiceError, validated
-from ..models import ApiToken, CalendarFeed, Invitation, Membership, Organization
+from ..models import ApiToken, AuditEvent, CalendarFeed, Invitation, Membership, Organization
 from . import reminders
 
 TOKEN_PREFIX = "cot_"  # noqa: S105 (a marker that makes leaked tokens recognizable, not a secret)
@@ -35,6 +35,21 @@ def new_secret(prefix: str) -> tuple[str, str]:
 # --- Organizations and members -------------------------------------------------------------
 
 
+def audit(action: str, *, actor, organization: Organization | None = None, subject="", changes=None) -> None:
+    """Record a change of access in the append-only audit trail (AuditEvent)."""
+    AuditEvent.objects.create(
+        organization=organization,
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        subject=str(subject)[:254],
+        changes=changes or {},
+    )
+
+
+def _change(old, new) -> dict:
+    return {"from": old, "to": new}
+
+
 def organization_create(*, user, name: str, slug: str, timezone_name: str = "Asia/Shanghai") -> Organization:
     """A new organization, with its creator as its first admin."""
     organization = validated(Organization(name=name.strip(), slug=slug.strip(), timezone=timezone_name))
@@ -42,17 +57,30 @@ def organization_create(*, user, name: str, slug: str, timezone_name: str = "Asi
         with transaction.atomic():
             organization.save()
             Membership.objects.create(organization=organization, user=user, role=Membership.Role.ADMIN)
+            audit(AuditEvent.Action.ORGANIZATION_CREATED, actor=user, organization=organization, subject=organization)
+            audit(
+                AuditEvent.Action.MEMBER_ADDED,
+                actor=user,
+                organization=organization,
+                subject=user,
+                changes={"role": _change(None, Membership.Role.ADMIN)},
+            )
     except IntegrityError:  # another request took the slug since it was checked
         raise ServiceError("slug", "An organization with this slug already exists.") from None
     return organization
 
 
-def organization_update(organization: Organization, **fields) -> Organization:
+@transaction.atomic
+def organization_update(organization: Organization, *, actor=None, **fields) -> Organization:
     """Change an organization's name, slug or time zone (the API lets admins do it)."""
+    before = {name: getattr(organization, name) for name in fields}
     for name, value in fields.items():
         setattr(organization, name, value.strip() if name == "name" else value)
     validated(organization)
     organization.save(update_fields=list(fields))
+    changes = {k: _change(v, getattr(organization, k)) for k, v in before.items() if v != getattr(organization, k)}
+    if changes:
+        audit(AuditEvent.Action.ORGANIZATION_CHANGED, actor=actor, organization=organization, changes=changes)
     return organization
 
 
@@ -62,13 +90,45 @@ def _keep_an_admin(membership: Membership) -> None:
         raise ServiceError("role", "An organization needs at least one admin.")
 
 
-@transaction.atomic
-def membership_change_role(membership: Membership, role: str) -> Membership:
-    Organization.objects.select_for_update().get(pk=membership.organization_id)  # serialize admin changes
+def _valid_role(role: str) -> None:
     if role not in Membership.Role.values:
         raise ServiceError("role", f"Choose one of {', '.join(Membership.Role.values)}.")
+
+
+@transaction.atomic
+def membership_add(*, organization: Organization, user, role: str, actor=None) -> Membership:
+    """Add someone directly (operators, in the admin); members join through invitations."""
+    Organization.objects.select_for_update().get(pk=organization.pk)
+    _valid_role(role)
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise ServiceError("user", "Already a member of this organization.")
+    membership = Membership.objects.create(organization=organization, user=user, role=role)
+    audit(
+        AuditEvent.Action.MEMBER_ADDED,
+        actor=actor,
+        organization=organization,
+        subject=user,
+        changes={"role": _change(None, role)},
+    )
+    reminders.replan_organization(organization)
+    return membership
+
+
+@transaction.atomic
+def membership_change_role(membership: Membership, role: str, *, actor=None) -> Membership:
+    Organization.objects.select_for_update().get(pk=membership.organization_id)  # serialize admin changes
+    _valid_role(role)
     if role != Membership.Role.ADMIN:
         _keep_an_admin(membership)
+    if role == membership.role:
+        return membership
+    audit(
+        AuditEvent.Action.MEMBER_ROLE_CHANGED,
+        actor=actor,
+        organization=membership.organization,
+        subject=membership.user,
+        changes={"role": _change(membership.role, role)},
+    )
     membership.role = role
     membership.save(update_fields=["role"])
     reminders.replan_organization(membership.organization)  # who is reminded follows the roles
@@ -76,10 +136,17 @@ def membership_change_role(membership: Membership, role: str) -> Membership:
 
 
 @transaction.atomic
-def membership_remove(membership: Membership) -> None:
+def membership_remove(membership: Membership, *, actor=None) -> None:
     Organization.objects.select_for_update().get(pk=membership.organization_id)
     _keep_an_admin(membership)
     membership.delete()
+    audit(
+        AuditEvent.Action.MEMBER_REMOVED,
+        actor=actor,
+        organization=membership.organization,
+        subject=membership.user,
+        changes={"role": _change(membership.role, None)},
+    )
     CalendarFeed.objects.filter(organization=membership.organization_id, created_by=membership.user_id).update(
         revoked_at=timezone.now()
     )
@@ -94,14 +161,18 @@ def token_create(*, user, name: str) -> tuple[ApiToken, str]:
     secret, token_digest = new_secret(TOKEN_PREFIX)
     token = ApiToken(user=user, name=name, prefix=secret[:12], digest=token_digest)
     validated(token)
-    token.save()
+    with transaction.atomic():
+        token.save()
+        audit(AuditEvent.Action.TOKEN_CREATED, actor=user, subject=f"{user}: {token}")
     return token, secret
 
 
-def token_revoke(token: ApiToken) -> None:
+@transaction.atomic
+def token_revoke(token: ApiToken, *, actor=None) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit(AuditEvent.Action.TOKEN_REVOKED, actor=actor, subject=f"{token.user}: {token}")
 
 
 def token_user(secret: str):
@@ -140,6 +211,13 @@ def invitation_create(*, organization: Organization, email: str, role: str, invi
     )
     validated(invitation)
     invitation.save()
+    audit(
+        AuditEvent.Action.INVITATION_CREATED,
+        actor=invited_by,
+        organization=organization,
+        subject=invitation.email,
+        changes={"role": _change(None, role)},
+    )
     transaction.on_commit(lambda: send_invitation.delay(invitation.pk, secret))
     return invitation, secret
 
@@ -170,14 +248,24 @@ def invitation_email_send(*, invitation_id: int, secret: str) -> bool:
     return True
 
 
-def invitation_revoke(invitation: Invitation) -> None:
+@transaction.atomic
+def invitation_revoke(invitation: Invitation, *, actor=None) -> None:
     if invitation.accepted_at is None and invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        audit(
+            AuditEvent.Action.INVITATION_REVOKED,
+            actor=actor,
+            organization=invitation.organization,
+            subject=invitation.email,
+        )
 
 
 @transaction.atomic
 def invitation_accept(*, secret: str, user) -> Membership:
+    """Join with an invitation's code. The code alone is not enough: it must be presented by a
+    user whose email address is the invited one (compared without regard to case), so that a
+    forwarded or leaked code lets nobody else in."""
     invitation = Invitation.objects.select_for_update().filter(digest=digest(secret)).first()
     if invitation is None or invitation.revoked_at is not None:
         raise ServiceError("token", "No such invitation, or it was revoked.")
@@ -185,11 +273,22 @@ def invitation_accept(*, secret: str, user) -> Membership:
         raise ServiceError("token", "This invitation has already been accepted.")
     if invitation.expires_at < timezone.now():
         raise ServiceError("token", "This invitation has expired; ask for a new one.")
+    if (user.email or "").strip().casefold() != invitation.email.strip().casefold():
+        raise ServiceError(
+            "token", "This invitation was sent to another email address; sign in as that address to accept it."
+        )
     if Membership.objects.filter(organization=invitation.organization_id, user=user).exists():
         raise ServiceError("token", "You are already a member of this organization.")
     invitation.accepted_at, invitation.accepted_by = timezone.now(), user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     membership = Membership.objects.create(organization=invitation.organization, user=user, role=invitation.role)
+    audit(
+        AuditEvent.Action.INVITATION_ACCEPTED,
+        actor=user,
+        organization=invitation.organization,
+        subject=invitation.email,
+        changes={"role": _change(None, invitation.role)},
+    )
     reminders.replan_organization(invitation.organization)
     return membership
 
@@ -208,10 +307,13 @@ def reminder_preferences_update(membership: Membership, **fields) -> Membership:
 
 
 @transaction.atomic
-def reminder_policy_update(organization: Organization, **fields):
+def reminder_policy_update(organization: Organization, *, actor=None, **fields):
     policy = reminders.policy_for(organization)
+    changes = {k: _change(getattr(policy, k), v) for k, v in fields.items() if getattr(policy, k) != v}
     for name, value in fields.items():
         setattr(policy, name, value)
     policy.save()
+    if changes:
+        audit(AuditEvent.Action.REMINDER_POLICY_CHANGED, actor=actor, organization=organization, changes=changes)
     reminders.replan_organization(organization)
     return policy

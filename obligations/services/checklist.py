@@ -225,8 +225,8 @@ def checklist_plan(organization: Organization, *, as_of: dt.date | None = None) 
             continue
         verdicts[evaluation.rule.id] = evaluation
         if evaluation.outcome is not Outcome.DOES_NOT_APPLY:
-            for w in _wanted_for(evaluation, events, anchors, as_of, calendar):
-                wanted[w.key] = w
+            for found in _wanted_for(evaluation, events, anchors, as_of, calendar):
+                wanted[found.key] = found
 
     plan = Plan(organization, as_of)
     existing = ChecklistItem.objects.filter(organization=organization).select_related("event")

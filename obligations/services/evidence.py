@@ -9,9 +9,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import IO
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from ..errors import ServiceError, validated
@@ -37,7 +37,7 @@ class UploadRejected(ValueError):
 
 @dataclass
 class CheckedUpload:
-    file: IO[bytes]
+    file: UploadedFile
     safe_name: str
     content_type: str
     size: int
@@ -57,7 +57,7 @@ def safe_filename(name: str) -> str:
     return name or "evidence"
 
 
-def check_upload(upload) -> CheckedUpload:
+def check_upload(upload: UploadedFile) -> CheckedUpload:
     limit = settings.EVIDENCE_MAX_BYTES
     if upload.size > limit:
         raise UploadRejected(f"The file is {upload.size} bytes; the limit is {limit} bytes.")

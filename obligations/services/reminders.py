@@ -22,12 +22,13 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from email.utils import make_msgid
+from typing import Any, cast
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Field, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -69,7 +70,10 @@ def policy_for(organization: Organization) -> ReminderPolicy:
 def _points(item: ChecklistItem, policy: ReminderPolicy, today: dt.date) -> list[tuple[str, int]]:
     """(kind, days from the due date) for an open item: the policy's days before, then overdue
     reminders every N days up to the next one still to come, and the escalation."""
-    points = [(Reminder.Kind.DUE if d == 0 else Reminder.Kind.BEFORE, -d) for d in policy.days_before]
+    assert item.due_date is not None  # the only caller, _wanted, returns early for items without one
+    points: list[tuple[str, int]] = [
+        (Reminder.Kind.DUE if d == 0 else Reminder.Kind.BEFORE, -d) for d in policy.days_before
+    ]
     every = policy.overdue_every_days
     if every:
         # Up to the first one after today: sending one plans the next (see _deliver_one).
@@ -155,10 +159,10 @@ def replan(items: Iterable[ChecklistItem], *, now: dt.datetime | None = None) ->
         rows = Reminder.objects.filter(item__in=item_ids[start : start + 10000]).values_list(
             "item_id", "kind", "offset_days", "due_date", "recipient_id", "pk", "status"
         )
-        for *key, pk, status in rows:
-            taken.add(tuple(key))
+        for *row_key, pk, status in rows:
+            taken.add(tuple(row_key))
             if status == Reminder.Status.PLANNED:
-                existing[tuple(key)] = pk
+                existing[tuple(row_key)] = pk
     stale = [pk for key, pk in existing.items() if key not in wanted]
     cancelled = 0
     for start in range(0, len(stale), 10000):
@@ -194,10 +198,13 @@ def _insert(rows: list[tuple[tuple, int, dt.datetime]]) -> None:
     # PostgreSQL: one statement per 5,000 rows, columns as arrays, sent in binary through the
     # driver's own cursor (same connection and transaction): model instances, bulk_create and
     # text parameters cost several times more than the database's own work for large plans.
-    fields = [Reminder._meta.get_field(name) for name in INSERT_COLUMNS]
+    # Concrete fields of Reminder, each with its column; the stubs also allow a reverse relation
+    # from get_field and a field without a column.
+    fields = [cast("Field[Any, Any]", Reminder._meta.get_field(name)) for name in INSERT_COLUMNS]
     arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in fields)
+    column_names = ", ".join(cast(str, f.column) for f in fields)
     sql = (
-        f"INSERT INTO {Reminder._meta.db_table} ({', '.join(f.column for f in fields)}, status, late, created_at) "  # noqa: S608
+        f"INSERT INTO {Reminder._meta.db_table} ({column_names}, status, late, created_at) "  # noqa: S608
         f"SELECT *, %b, false, %b FROM UNNEST({arrays}) ON CONFLICT DO NOTHING"
     )
     import psycopg  # the PostgreSQL driver, only needed here
@@ -283,12 +290,12 @@ def assemble(*, now: dt.datetime, limit: int = 100) -> int:
     reminders were taken."""
     due = Reminder.objects.filter(status=Reminder.Status.PLANNED, send_at__lte=now)
     with transaction.atomic():
-        recipients = Membership.objects.filter(
+        candidates = Membership.objects.filter(
             Exists(due.filter(organization=OuterRef("organization"), recipient=OuterRef("user")))
         ).order_by("id")
         if connection.features.has_select_for_update_skip_locked:
-            recipients = recipients.select_for_update(skip_locked=True)
-        recipients = list(recipients[:limit])
+            candidates = candidates.select_for_update(skip_locked=True)
+        recipients = list(candidates[:limit])
         if not recipients:
             return 0
         mine = Q()
@@ -448,9 +455,11 @@ def build_message(
     for reminder in reminders:
         if reminder.item_id not in latest or reminder.offset_days > latest[reminder.item_id].offset_days:
             latest[reminder.item_id] = reminder
-    rows = []
+    rows: list[dict[str, Any]] = []
     for reminder in latest.values():
         item, obligation = reminder.item, reminder.item.obligation
+        # Only still-due reminders are built into a message (_still_due): the item's due date is the reminder's.
+        assert item.due_date is not None
         rows.append(
             {
                 "kind": reminder.kind,

@@ -10,6 +10,7 @@ organization = [
     path("checklist/<int:item_id>/status/", views.item_quick_status, name="web-item-status"),
     path("profile/", views.profile_page, name="web-profile"),
     path("preferences/", views.preferences_page, name="web-preferences"),
+    path("audit/", views.audit_page, name="web-audit"),
 ]
 
 urlpatterns = [

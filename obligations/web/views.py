@@ -3,17 +3,15 @@ what a page adds is only the HTML. Organization pages go through ``member_page``
 the organization through obligations.access, as the API does: another organization answers
 404, and a POST from a role that may not write answers 403."""
 
-import contextlib
 import datetime as dt
 import functools
-import hashlib
 import zoneinfo
 from collections import Counter
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,7 +28,7 @@ from regulations.models import Fact, Instrument, Obligation, Provision
 from .. import access, selectors, services
 from ..errors import DomainError, StaleVersion
 from ..filters import ChecklistFilter
-from ..models import CalendarFeed, ChecklistItem, Membership
+from ..models import AuditEvent, CalendarFeed, ChecklistItem, Membership
 from ..services import calendar, checklist
 from ..services.evidence import evidence_add
 from . import forms
@@ -38,17 +36,16 @@ from . import forms
 GET_OR_POST = require_http_methods(["GET", "HEAD", "POST"])
 
 
-def member_page(view=None, *, post_roles=access.WRITERS):
-    """The organization from the URL, through the visitor's membership; a POST needs one of
-    ``post_roles``."""
+def member_page(view=None, *, post_roles=access.WRITERS, view_roles=access.EVERYONE):
+    """The organization from the URL, through the visitor's membership; seeing the page needs
+    one of ``view_roles``, a POST one of ``post_roles``."""
 
     def decorate(view):
         @login_required
         @functools.wraps(view)
         def wrapper(request, organization_id, *args, **kwargs):
             membership = access.membership_for(request.user, organization_id)
-            if request.method == "POST":
-                access.require(membership, post_roles)
+            access.require(membership, post_roles if request.method == "POST" else view_roles)
             request.membership, request.organization = membership, membership.organization
             request.organization_today = checklist.organization_today(membership.organization)
             with timezone.override(zoneinfo.ZoneInfo(membership.organization.timezone)):
@@ -80,29 +77,9 @@ def _page(request, template, context):
 
 
 class SignInView(LoginView):
-    """Django's sign-in with a limit on failed attempts per address and username, so that
-    passwords cannot be guessed at speed. Counters live in the cache; if it is down, sign-in
-    still works, unlimited, rather than not at all."""
+    """Django's sign-in; failed attempts are limited by django-axes (see settings)."""
 
     redirect_authenticated_user = True
-    max_failures = 10
-    window = 15 * 60
-
-    def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")[:150].lower()
-        key = "signin-failures:" + hashlib.sha256(f"{request.META.get('REMOTE_ADDR')}|{username}".encode()).hexdigest()
-        try:
-            failures = cache.get(key, 0)
-        except Exception:
-            failures = None
-        if failures is not None and failures >= self.max_failures:
-            message = _("Too many failed sign-in attempts. Try again in 15 minutes.")
-            return render(request, "registration/login.html", {"form": self.get_form(), "locked": message}, status=429)
-        response = super().post(request, *args, **kwargs)
-        if response.status_code == 200 and failures is not None:  # the form came back: wrong password
-            with contextlib.suppress(Exception):
-                cache.set(key, failures + 1, self.window)
-        return response
 
 
 @login_required
@@ -320,7 +297,7 @@ def item_page(request, item_id):
 
 
 def _answers_from_post(post, facts) -> dict:
-    answers = {}
+    answers: dict[str, Any] = {}
     for fact in facts:
         if post.get(f"unknown-{fact.key}"):
             answers[fact.key] = None
@@ -434,6 +411,14 @@ def preferences_page(request):
             return redirect("web-preferences", organization_id=request.organization.pk)
     feeds = CalendarFeed.objects.filter(organization=request.organization, created_by=request.user)
     return _page(request, "web/preferences.html", {"form": form, "feed_form": feed_form, "feeds": feeds})
+
+
+@member_page(view_roles=access.ADMINS)
+@require_safe
+def audit_page(request):
+    events = AuditEvent.objects.filter(organization=request.organization).select_related("actor")
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    return _page(request, "web/audit.html", {"page": page})
 
 
 # --- Catalogue -----------------------------------------------------------------------------

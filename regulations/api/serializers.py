@@ -5,7 +5,9 @@ from ..models import CatalogVersion, EventType, Fact, Instrument, Jurisdiction, 
 
 
 class JurisdictionSerializer(serializers.ModelSerializer):
-    parent = serializers.CharField(source="parent_id", allow_null=True)
+    # The serializer metaclass pops declared fields off the class, so this does not shadow
+    # Field.parent at run time; the stubs cannot know that.
+    parent = serializers.CharField(source="parent_id", allow_null=True)  # type: ignore[assignment]
 
     class Meta:
         model = Jurisdiction
@@ -100,7 +102,8 @@ class SourceSerializer(serializers.Serializer):
 
 
 class InstrumentDetailSerializer(InstrumentListSerializer):
-    source = SourceSerializer(source="*")
+    # Declared field, popped off the class by the metaclass: no clash with Field.source (stub limitation).
+    source = SourceSerializer(source="*")  # type: ignore[assignment]
     phases = PhaseSerializer(many=True)
     obligations = ObligationSerializer(many=True, source="active_obligations")
 

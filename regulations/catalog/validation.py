@@ -58,6 +58,7 @@ class CatalogInvalid(Exception):
 # --- YAML with line numbers ---------------------------------------------------------------
 
 
+# The base class is picked at run time (getattr), which mypy cannot type: hence the ignore.
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe loader (libyaml when present) that keeps dates as strings: the schema checks their
     form and the validator parses them, so a bad date is reported like any other field."""
@@ -430,7 +431,9 @@ def read_catalog(root: Path = CATALOG_DIR, only: list[Path] | None = None) -> Ca
     problem found; returns the parsed catalogue only when there is none."""
     errors: list[CatalogError] = []
     vocab = load_vocabulary(root / "vocabulary", errors)
-    instruments, sources, codes = [], {}, {}
+    instruments: list[dict] = []
+    sources: dict[str, str] = {}
+    codes: dict[str, str] = {}  # instrument code -> the file that defines it
     for path in only or instrument_files(root):
         name = _relname(path)
         try:

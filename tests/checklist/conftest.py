@@ -1,5 +1,6 @@
-"""Small helpers for the checklist tests: people, organizations, API clients, and the way
-every item change goes through the API (read the ETag, send it back as If-Match)."""
+"""Small helpers for the checklist tests: alice's Shanghai app company, and the way every item
+change goes through the API (read the ETag, send it back as If-Match). The people and the API
+clients are the shared cast of tests/conftest.py."""
 
 import datetime as dt
 import zoneinfo
@@ -7,24 +8,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth import get_user_model
 from icalendar import Calendar
 from rest_framework.test import APIClient
 
-from obligations import services
-from obligations.models import ChecklistItem, Membership
+from obligations.models import ChecklistItem
+from tests.factories import SHANGHAI_APP, api_client
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-
-# A Lingang company running an app with face-swap features that has public-opinion attributes.
-SHANGHAI_APP = {
-    "registered_in": "CN-SH-LG",
-    "operates_in": ["CN-SH"],
-    "data_sourced_in": [],
-    "roles": ["app_operator", "deep_synthesis_provider"],
-    "features": ["biometric_editing", "public_opinion_attributes"],
-    "sectors": [],
-}
 
 # A Nanchang municipal state-owned enterprise: its CDO holds a meeting every quarter (a
 # recurring duty on a fixed schedule, nc-chief-data-officer-plan-2023:quarterly-meeting-soe).
@@ -87,49 +77,9 @@ def patch_item(client: APIClient, item, data: dict, etag: str | None = None):
     return client.patch(item_url(item), data, format="json", HTTP_IF_MATCH=etag)
 
 
-@pytest.fixture
-def make_user(db):
-    def make(username: str):
-        return get_user_model().objects.create_user(username=username, email=f"{username}@example.com", password=None)
-
-    return make
-
-
-@pytest.fixture
-def client_for():
-    def make(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def make_org(make_user):
-    """An organization with a new admin; returns (organization, admin)."""
-
-    def make(slug: str, profile: dict | None = None, admin=None):
-        admin = admin or make_user(f"{slug}-admin")
-        organization = services.organization_create(
-            user=admin, name=slug.title(), slug=slug, timezone_name="Asia/Shanghai"
-        )
-        if profile is not None:
-            set_profile(organization, admin, profile)
-        return organization, admin
-
-    return make
-
-
 def set_profile(organization, user, answers: dict) -> None:
-    client = APIClient()
-    client.force_authenticate(user)
-    response = client.patch(url(organization, "profile/"), {"answers": answers}, format="json")
+    response = api_client(user).patch(url(organization, "profile/"), {"answers": answers}, format="json")
     assert response.status_code == 200, response.content
-
-
-def add_member(organization, user, role: str = Membership.Role.OFFICER) -> Membership:
-    return Membership.objects.create(organization=organization, user=user, role=role)
 
 
 def report_event(client: APIClient, organization, type_: str, date: str) -> int:
@@ -139,20 +89,9 @@ def report_event(client: APIClient, organization, type_: str, date: str) -> int:
 
 
 @pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
-
-@pytest.fixture
-def shanghai(make_org, alice):
+def shanghai(alice, make_organization):
     """Alice's Shanghai app company with its profile answered (the checklist is synced)."""
-    organization, _ = make_org("shanghai", SHANGHAI_APP, admin=alice)
-    return organization
-
-
-@pytest.fixture
-def as_alice(client_for, alice):
-    return client_for(alice)
+    return make_organization(alice, "Shanghai", profile=SHANGHAI_APP)
 
 
 def create_feed(client: APIClient, organization, name: str = "All", mine_only: bool = False) -> dict:

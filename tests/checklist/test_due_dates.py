@@ -14,11 +14,11 @@ from regulations.catalog.validation import CATALOG_DIR
 from regulations.management.commands import load_catalog
 from regulations.models import CatalogVersion, HolidaySchedule, Obligation
 from regulations.services import catalog_load
+from tests.factories import SHANGHAI_APP
 
 from .conftest import (
     FILING,
     MANAGEMENT,
-    SHANGHAI_APP,
     at,
     create_feed,
     current_etag,
@@ -46,11 +46,12 @@ SCHEDULE_2027 = {
 
 
 @pytest.fixture
-def launched_late_2026(make_org, client_for, time_machine):
+def launched_late_2026(make_user, make_organization, client_for, time_machine):
     """A Shanghai app launched on Monday 21 December 2026: its filing is due 10 working days
     later, in January 2027."""
     time_machine.move_to(at(2026, 12, 22), tick=False)
-    organization, admin = make_org("late", SHANGHAI_APP)
+    admin = make_user("late-admin")
+    organization = make_organization(admin, "Late", profile=SHANGHAI_APP)
     client = client_for(admin)
     event_id = report_event(client, organization, "service_launched", "2026-12-21")
     item = item_for(organization, FILING, f"event:{event_id}")

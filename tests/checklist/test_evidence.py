@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from obligations.models import Evidence, Membership
 from obligations.services.evidence import UploadRejected, check_upload, safe_filename
 
-from .conftest import MANAGEMENT, add_member, history_actions, item_for, item_url, url
+from .conftest import MANAGEMENT, history_actions, item_for, item_url, url
 
 pytestmark = pytest.mark.django_db
 
@@ -279,9 +279,10 @@ def test_check_upload_reports_what_it_checked():
 # --- Who may download ----------------------------------------------------------------------
 
 
-def test_other_organizations_members_get_404(as_alice, item, make_org, client_for):
+def test_other_organizations_members_get_404(as_alice, item, make_user, make_organization, client_for):
     data = upload(as_alice, item, "receipt.pdf", PDF).json()
-    other, other_admin = make_org("other")
+    other_admin = make_user("other-admin")
+    other = make_organization(other_admin, "Other")
     as_other = client_for(other_admin)
 
     assert as_other.get(data["download"]).status_code == 404  # not a member of that organization
@@ -290,7 +291,7 @@ def test_other_organizations_members_get_404(as_alice, item, make_org, client_fo
     assert as_other.get(url(other, f"evidence/{data['id']}/")).status_code == 404
 
 
-def test_viewer_may_download_but_not_add(as_alice, item, make_user, client_for):
+def test_viewer_may_download_but_not_add(as_alice, item, make_user, add_member, client_for):
     data = upload(as_alice, item, "receipt.pdf", PDF).json()
     viewer = make_user("viewer")
     add_member(item.organization, viewer, Membership.Role.VIEWER)

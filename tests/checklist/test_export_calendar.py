@@ -14,7 +14,6 @@ from .conftest import (
     EXISTING_APP,
     FILING,
     MANAGEMENT,
-    add_member,
     create_feed,
     feed_events,
     item_for,
@@ -64,7 +63,7 @@ def rows(response) -> list[dict]:
 
 
 @pytest.fixture
-def launched(shanghai, as_alice, make_user):
+def launched(shanghai, as_alice, make_user, add_member):
     """Launched on 20 January 2025 and changed its filed information on 3 March; Bob is an officer."""
     launch = report_event(as_alice, shanghai, "service_launched", "2025-01-20")
     change = report_event(as_alice, shanghai, "filing_info_changed", "2025-03-03")
@@ -204,7 +203,7 @@ def test_mine_only_feed_has_only_the_members_items(shanghai, alice, as_alice, cl
     assert feed_events(mine["url"]) == {}
 
 
-def test_viewers_may_create_feeds(shanghai, make_user, client_for):
+def test_viewers_may_create_feeds(shanghai, make_user, add_member, client_for):
     viewer = make_user("viewer")
     add_member(shanghai, viewer, Membership.Role.VIEWER)
     feed = create_feed(client_for(viewer), shanghai)
@@ -225,9 +224,10 @@ def test_revoked_and_unknown_feeds_are_404(shanghai, as_alice, launched):
     assert anonymous.get(path.replace("cal_", "cal_x")).status_code == 404
 
 
-def test_another_organizations_feeds_cannot_be_revoked(shanghai, as_alice, make_org, client_for):
+def test_another_organizations_feeds_cannot_be_revoked(shanghai, as_alice, make_user, make_organization, client_for):
     feed = create_feed(as_alice, shanghai)
-    other, other_admin = make_org("other")
+    other_admin = make_user("other-admin")
+    other = make_organization(other_admin, "Other")
 
     response = client_for(other_admin).delete(url(other, f"calendar-feeds/{feed['id']}/"))
 
@@ -235,7 +235,7 @@ def test_another_organizations_feeds_cannot_be_revoked(shanghai, as_alice, make_
     assert CalendarFeed.objects.get(pk=feed["id"]).revoked_at is None
 
 
-def test_feed_of_a_removed_member_stops_working(shanghai, as_alice, make_user, client_for):
+def test_feed_of_a_removed_member_stops_working(shanghai, as_alice, make_user, add_member, client_for):
     mallory = make_user("mallory")
     membership = add_member(shanghai, mallory)
     feed = create_feed(client_for(mallory), shanghai, "Everything")

@@ -131,9 +131,12 @@ def test_item_detail_explains_the_obligation_and_the_due_date(shanghai, as_alice
     assert response["ETag"] == f'"{item.pk}-{item.version}"'
 
 
-def test_recurring_schedule_gives_one_item_per_period_within_the_window(make_org, client_for, time_machine):
+def test_recurring_schedule_gives_one_item_per_period_within_the_window(
+    make_user, make_organization, client_for, time_machine
+):
     time_machine.move_to(at(2025, 6, 15), tick=False)
-    organization, admin = make_org("nanchang", NANCHANG_SOE)
+    admin = make_user("nanchang-admin")
+    organization = make_organization(admin, "Nanchang", profile=NANCHANG_SOE)
 
     periods = ChecklistItem.objects.filter(organization=organization, obligation__key="quarterly-meeting-soe").order_by(
         "due_date"

@@ -10,11 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from obligations.models import ChecklistItem
 from regulations.models import Obligation
+from tests.factories import SHANGHAI_APP
 
 from .conftest import (
     EXISTING_APP,
-    SHANGHAI_APP,
-    add_member,
     at,
     item_for,
     patch_item,
@@ -28,10 +27,11 @@ TODAY = dt.date(2025, 5, 1)
 
 
 @pytest.fixture
-def busy(make_org, make_user, client_for, time_machine):
+def busy(make_user, make_organization, add_member, client_for, time_machine):
     """A Shanghai app company on 1 May 2025 with dated, assigned, finished and superseded items."""
     time_machine.move_to(at(2025, 5, 1))  # the clock runs: updated_at differs between items
-    organization, admin = make_org("busy", SHANGHAI_APP)
+    admin = make_user("busy-admin")
+    organization = make_organization(admin, "Busy", profile=SHANGHAI_APP)
     client = client_for(admin)
     bob = make_user("bob")
     add_member(organization, bob)
@@ -220,9 +220,11 @@ def queries_for_a_page(client, organization, params=None, size: int = 50) -> int
     return len(captured)
 
 
-def test_a_page_costs_the_same_queries_for_a_short_and_a_long_list(make_org, make_user, client_for):
-    small, small_admin = make_org("small")
-    large, large_admin = make_org("large")
+def test_a_page_costs_the_same_queries_for_a_short_and_a_long_list(
+    make_user, make_organization, add_member, client_for
+):
+    small_admin, large_admin = make_user("small-admin"), make_user("large-admin")
+    small, large = make_organization(small_admin, "Small"), make_organization(large_admin, "Large")
     small_users = [small_admin] + [make_user(f"s{n}") for n in range(3)]
     large_users = [large_admin] + [make_user(f"l{n}") for n in range(20)]
     for user in small_users[1:]:

@@ -5,12 +5,12 @@ import pytest
 
 from obligations.models import ChecklistItem, Evidence, ItemHistory
 from obligations.services.checklist import checklist_sync
+from tests.factories import SHANGHAI_APP
 
 from .conftest import (
     EXISTING_APP,
     FILING,
     MANAGEMENT,
-    SHANGHAI_APP,
     history_actions,
     item_for,
     item_url,

@@ -9,7 +9,6 @@ from obligations.services.checklist import item_update
 from .conftest import (
     FILING,
     MANAGEMENT,
-    add_member,
     current_etag,
     history_actions,
     item_for,
@@ -89,7 +88,9 @@ def test_every_accepted_change_is_recorded_exactly_once(as_alice, alice, item):
     assert ChecklistItem.objects.get(pk=item.pk).version == item.version + 2
 
 
-def test_two_officers_editing_at_once_one_wins_and_the_other_gets_412(as_alice, make_user, client_for, shanghai, item):
+def test_two_officers_editing_at_once_one_wins_and_the_other_gets_412(
+    as_alice, make_user, add_member, client_for, shanghai, item
+):
     bob = make_user("bob")
     add_member(shanghai, bob)
     as_bob = client_for(bob)
@@ -144,9 +145,10 @@ def test_not_applicable_needs_a_justification(as_alice, item):
     assert ChecklistItem.objects.get(pk=item.pk).status == "not_applicable"
 
 
-def test_assignee_must_be_a_member(as_alice, make_user, make_org, shanghai, item):
+def test_assignee_must_be_a_member(as_alice, make_user, make_organization, add_member, shanghai, item):
     outsider = make_user("outsider")
-    _, other_admin = make_org("other")
+    other_admin = make_user("other-admin")
+    make_organization(other_admin, "Other")
     before = state(item)
 
     for user in (outsider, other_admin):
@@ -171,7 +173,7 @@ def test_unknown_field_is_rejected(as_alice, item):
     assert "due_date" in response.json()
 
 
-def test_viewer_may_read_but_not_change(make_user, client_for, shanghai, item):
+def test_viewer_may_read_but_not_change(make_user, add_member, client_for, shanghai, item):
     viewer = make_user("viewer")
     add_member(shanghai, viewer, Membership.Role.VIEWER)
     as_viewer = client_for(viewer)

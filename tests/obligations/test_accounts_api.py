@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 
 import pytest
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -57,7 +58,7 @@ def test_bearer_token_authenticates_and_records_its_use(as_alice, bearer_client)
 
 def test_session_sign_in_works_too(alice):
     client = APIClient()
-    assert client.login(username="alice", password="pw-alice-123")
+    assert client.login(request=HttpRequest(), username="alice", password="pw-alice-123")
     assert client.get("/api/v1/me/").json()["username"] == "alice"
 
 

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from obligations.models import Membership
 
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.django_db
 def test_demo_user_printed_by_make_run_can_sign_in_to_the_admin(client, capsys):
     call_command("demo_setup")
     assert "username 'demo' and password 'demo-password-123'" in capsys.readouterr().out
-    assert client.login(username="demo", password="demo-password-123")
+    assert client.login(request=HttpRequest(), username="demo", password="demo-password-123")
     assert client.get("/admin/").status_code == 200
     assert Membership.objects.get(user__username="demo").role == "admin"
     # The demo organization comes with its questionnaire answered, its checklist and a reminder due.

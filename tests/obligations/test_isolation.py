@@ -13,14 +13,16 @@ permission check at work, not a validation error hiding a hole.
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import models
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
 from obligations import services
@@ -174,7 +176,7 @@ def _pdf() -> dict:
 @dataclass(frozen=True)
 class Entry:
     # For detail routes: creates an object of the given organization for the URL.
-    make_object: Callable[[Organization], object] | None = None
+    make_object: Callable[[Organization], models.Model] | None = None
     # For POST, PUT and PATCH: a body the organization's admin may send, which changes data.
     bodies: dict[str, dict | Callable[[], dict]] = field(default_factory=dict)
     # Request headers computed from the object, e.g. the If-Match an update needs.
@@ -211,6 +213,7 @@ REGISTRY: dict[str, Entry] = {
     "reminder-list": Entry(),
     "reminder-policy": Entry(bodies={"patch": {"days_before": [3, 0]}}),
     "reminder-preferences": Entry(bodies={"patch": {"reminder_hour": 8}}, viewers_write=True),
+    "audit-event-list": Entry(),
 }
 
 
@@ -240,6 +243,7 @@ def request_for(route: Route, method: str, *, url_organization, object_organizat
             pytest.fail(
                 f"{route.route!r}: the registry knows how to fill one object argument, not {route.object_kwargs}."
             )
+        assert entry.make_object is not None  # registry_entry fails the test for a route without one
         target = entry.make_object(object_organization)
         kwargs[route.object_kwargs[0]] = target.pk
     url = reverse(route.name, kwargs=kwargs)
@@ -275,8 +279,11 @@ def organization_rows(organization) -> dict:
     """Every row that belongs to the organization: the organization itself, the rows of every
     model with a foreign key to it (memberships, invitations, profile versions, events, and
     whatever is added later), and the rows of models pointing at those, and so on."""
-    rows = {"organization": list(Organization.objects.filter(pk=organization.pk).values())}
-    queue, seen = [(Organization, "")], {Organization}
+    rows: dict[str, list[Mapping[str, Any]]] = {
+        "organization": list(Organization.objects.filter(pk=organization.pk).values())
+    }
+    queue: list[tuple[type[models.Model], str]] = [(Organization, "")]
+    seen: set[type[models.Model]] = {Organization}
     while queue:
         model, path = queue.pop(0)
         for relation in model._meta.related_objects:
@@ -286,7 +293,8 @@ def organization_rows(organization) -> dict:
             seen.add(related)
             lookup = f"{relation.field.name}__{path}" if path else relation.field.name
             key = related._meta.label
-            rows[key] = list(related.objects.filter(**{lookup: organization.pk}).order_by("pk").values())
+            # Generic over the model: its _default_manager (`objects` for every model here) is typed on Model.
+            rows[key] = list(related._default_manager.filter(**{lookup: organization.pk}).order_by("pk").values())
             queue.append((related, lookup))
     return rows
 
@@ -481,15 +489,16 @@ def _feed_revoke(feed) -> dict:
 
 @dataclass(frozen=True)
 class PageEntry:
-    make_object: Callable[[Organization], object] | None = None
+    make_object: Callable[[Organization], models.Model] | None = None
     get: bool = True
     # Form posts the organization's admin may send, each of which changes data; a callable gets
     # the page's object (or the organization).
-    posts: dict[str, dict | Callable[[object], dict]] = field(default_factory=dict)
+    posts: dict[str, dict | Callable[[Any], dict]] = field(default_factory=dict)
     viewers_post: bool = False  # forms every member may send (their own preferences)
 
 
 PAGE_REGISTRY: dict[str, PageEntry] = {
+    "web-audit": PageEntry(),
     "web-dashboard": PageEntry(),
     "web-checklist": PageEntry(),
     "web-item": PageEntry(
@@ -536,6 +545,8 @@ def page_request(page: Page, post: str | None, *, url_organization, object_organ
     kwargs = {"organization_id": url_organization.pk}
     target = object_organization
     if page.object_kwargs:
+        if entry.make_object is None:
+            pytest.fail(f"PAGE_REGISTRY[{page.name!r}] needs make_object: the URL needs {page.object_kwargs}.")
         target = entry.make_object(object_organization)
         kwargs[page.object_kwargs[0]] = target.pk
     body = entry.posts[post] if post else None

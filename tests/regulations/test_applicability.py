@@ -132,9 +132,15 @@ def test_trial_measures_apply_only_within_their_dates(as_of, expected, code):
 
 
 def test_repealed_and_dateless_expired_instruments_never_apply():
-    rules = book(rule("gone", status="repealed"), rule("old", status="expired"))
+    # Two instruments: obligations of one instrument share its status test, so in one
+    # instrument "old" would only repeat the repealed verdict of "gone".
+    rules = book(rule("gone", status="repealed"), rule("old", instrument="cn-old-law", status="expired"))
     result = outcome_of(rules, {"roles": ["provider"], **PLACED_IN_LINGANG})
     assert result["gone"].outcome is result["old"].outcome is Outcome.DOES_NOT_APPLY
+    assert result["gone"].reasons[0].text() == "The instrument has been repealed."
+    # Expired with no end date recorded: the dateless branch, whatever the as-of date.
+    assert result["old"].reasons[0].text() == "The instrument expired on an unrecorded date."
+    assert result["old"].reasons[0].result is False
 
 
 def test_conditions_are_three_valued():

@@ -1,6 +1,7 @@
-"""Helpers for the reliability and security tests: an organization with data to aim requests at,
-bearer-token clients, throwaway Redis servers that a test may kill, rate limits turned on, and
-the figures (cases fuzzed, concurrent attempts, fault outcomes) printed at the end of the run."""
+"""Helpers for the reliability and security tests: an organization with data to aim requests at
+(and a bearer-token client for it), throwaway Redis servers that a test may kill, rate limits
+turned on, and the figures (cases fuzzed, concurrent attempts, fault outcomes) printed at the
+end of the run. The people come from tests/factories.py."""
 
 import socket
 import subprocess
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
@@ -17,18 +17,9 @@ from rest_framework.test import APIClient
 from obligations import services
 from obligations.models import ApiToken, ChecklistItem, Evidence, Invitation, Membership, Organization
 from obligations.services import calendar
+from tests.factories import SHANGHAI_APP, MembershipFactory, OrganizationFactory, UserFactory, api_client
 
-# A Lingang company running a face-swap app: its checklist has items with and without due dates.
-SHANGHAI_APP = {
-    "roles": ["app_operator", "deep_synthesis_provider"],
-    "registered_in": "CN-SH-LG",
-    "operates_in": ["CN-SH"],
-    "data_sourced_in": [],
-    "features": ["biometric_editing", "public_opinion_attributes"],
-    "sectors": [],
-}
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PASSWORD = "correct-horse-battery-9"
 
 # --- Figures ---------------------------------------------------------------------------------
 
@@ -51,11 +42,6 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
@@ -66,12 +52,6 @@ def org_url(organization, rest: str = "") -> str:
 
 def item_url(item, rest: str = "") -> str:
     return f"/api/v1/organizations/{item.organization_id}/checklist/{item.pk}/{rest}"
-
-
-def bearer(secret: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
 
 
 @dataclass
@@ -93,30 +73,26 @@ class World:
 
     @property
     def api(self) -> APIClient:
-        return bearer(self.secret)
-
-
-def make_user(username: str, **extra):
-    return get_user_model().objects.create_user(
-        username=username, email=f"{username}@example.com", password=PASSWORD, **extra
-    )
+        """A new client that authenticates with the admin's token."""
+        return api_client(token=self.secret)
 
 
 def build_world(slug: str = "lingang") -> World:
-    admin = make_user(f"{slug}-admin")
-    organization = services.organization_create(user=admin, name=slug.title(), slug=slug, timezone_name="Asia/Shanghai")
+    admin = UserFactory(username=f"{slug}-admin")
+    organization = OrganizationFactory.create(admin=admin, name=slug.title(), slug=slug)
     _, secret = services.token_create(user=admin, name="fuzzer")
     spare, _ = services.token_create(user=admin, name="spare")
-    viewer = Membership.objects.create(
-        organization=organization, user=make_user(f"{slug}-viewer"), role=Membership.Role.VIEWER
+    viewer = MembershipFactory.create(
+        organization=organization, user=UserFactory(username=f"{slug}-viewer"), role=Membership.Role.VIEWER
     )
-    api = bearer(secret)
+    api = api_client(token=secret)
     response = api.patch(org_url(organization, "profile/"), {"answers": SHANGHAI_APP}, format="json")
     assert response.status_code == 200, response.content
     response = api.post(org_url(organization, "events/"), {"type": "service_launched", "date": "2025-01-20"})
     assert response.status_code == 201, response.content
     event_id = response.json()["id"]
     item = ChecklistItem.objects.filter(organization=organization, superseded_at__isnull=True).order_by("id").first()
+    assert item is not None  # the SHANGHAI_APP profile just answered gives the checklist items
     response = api.post(
         item_url(item, "evidence/"),
         {"evidence_date": "2025-03-01", "file": SimpleUploadedFile("receipt.pdf", PDF)},
@@ -190,10 +166,22 @@ def wait_for_port(port: int, timeout: float = 10) -> None:
 class RedisServer:
     process: subprocess.Popen
     port: int
+    cwd: Path
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    @classmethod
+    def launch(cls, port: int, cwd: Path) -> "RedisServer":
+        command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(port)
+        return cls(process, port, cwd)
+
+    def start(self) -> None:
+        """Start again on the same port, after ``stop``."""
+        self.process = self.launch(self.port, self.cwd).process
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -203,18 +191,10 @@ class RedisServer:
 
 @pytest.fixture
 def throwaway_redis(tmp_path: Path):
-    """A Redis server of this test's own, on a free port, that the test may kill; never the
-    shared one."""
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = RedisServer(process, port)
+    """A Redis server of this test's own, on a free port, that the test may kill and start
+    again; never the shared one."""
+    server = RedisServer.launch(free_port(), tmp_path)
     try:
-        wait_for_port(port)
         yield server
     finally:
         server.stop()

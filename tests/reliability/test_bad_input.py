@@ -5,6 +5,7 @@ characters, huge bodies. Each is a 4xx that names the problem, and nothing chang
 tests/checklist/test_evidence.py.)"""
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -21,8 +22,9 @@ from obligations.models import (
     OrganizationEvent,
     ProfileVersion,
 )
+from tests.factories import SHANGHAI_APP
 
-from .conftest import SHANGHAI_APP, item_url, org_url
+from .conftest import item_url, org_url
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +38,7 @@ EVENT = {"type": "service_launched", "date": "2025-01-20"}
 # (name, method, path, body, content type, status, what the answer must name)
 # Paths: {org} is the organization's URL, {item} an item's; bodies that are not str/bytes are JSON.
 # fmt: off
-CASES = [
+CASES: list[tuple[str, str, str, Any, str | None, int, str]] = [
     # Malformed or unreadable bodies
     ("malformed JSON", "patch", "{item}", '{"status": "done"', JSON, 400, "JSON parse error"),
     ("JSON NaN", "post", "/api/v1/deadlines/compute", '{"start": "2025-01-20", "amount": NaN}', JSON, 400, "NaN"),

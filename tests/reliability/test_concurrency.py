@@ -13,7 +13,7 @@ from django.db import connections
 
 from obligations.models import ChecklistItem, ItemHistory
 
-from .conftest import bearer, item_url, record
+from .conftest import item_url, record
 
 CLIENTS = 8
 ITEMS = 3
@@ -39,7 +39,7 @@ def test_concurrent_conditional_updates_lose_nothing(postgres, world):
     deadline = time.monotonic() + SECONDS
 
     def client_loop(number: int) -> None:
-        api, rng, sequence = bearer(world.secret), random.Random(number), 0
+        api, rng, sequence = world.api, random.Random(number), 0
         try:
             while time.monotonic() < deadline:
                 item = rng.choice(items)

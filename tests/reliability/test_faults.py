@@ -15,8 +15,9 @@ import redis
 from django.test import Client
 
 from config.celery import app as celery_app
+from tests.factories import SHANGHAI_APP, password_for
 
-from .conftest import PASSWORD, SHANGHAI_APP, free_port, org_url, record
+from .conftest import free_port, org_url, record
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,7 +76,8 @@ def test_api_keeps_serving_when_redis_stops(world, own_redis):
     assert [r.status_code for r in computed] == [200, 200, 200]
 
     # Sign-in counts failures in the cache too; without it, sign-in still works.
-    response = Client().post("/accounts/login/", {"username": world.admin.username, "password": PASSWORD})
+    credentials = {"username": world.admin.username, "password": password_for(world.admin.username)}
+    response = Client().post("/accounts/login/", credentials)
     outcomes["sign-in"] = response.status_code
     assert response.status_code == 302
 

@@ -52,7 +52,7 @@ def in_test_transaction():
 
 def path_parameters(path: str, world: World) -> dict:
     """Real objects for every path parameter, so that requests reach the code behind the 404."""
-    ids = {
+    ids: dict[str, int | str] = {
         "/checklist/": world.item.pk,
         "/members/": world.viewer.pk,  # never the admin's own membership
         "/events/": world.event_id,
@@ -62,7 +62,7 @@ def path_parameters(path: str, world: World) -> dict:
         "/tokens/": world.spare_token.pk,  # never the token the fuzzer authenticates with
         "/obligations/": "cn-deep-synthesis-2022:art7-management-systems",
     }
-    params = {}
+    params: dict[str, int | str] = {}
     if "{organization_id}" in path:
         params["organization_id"] = world.organization.pk
     if "{id}" in path:
@@ -72,7 +72,12 @@ def path_parameters(path: str, world: World) -> dict:
     if "{key}" in path:
         keys = {"facts": "registered_in", "events": "service_launched", "roles": "app_operator"}
         collection = path.split("/")[3]
-        params["key"] = keys.get(collection) or Phase.objects.filter(instrument__isnull=True).first().key
+        key = keys.get(collection)
+        if not key:
+            phase = Phase.objects.filter(instrument__isnull=True).first()
+            assert phase is not None  # the loaded catalogue has shared phases
+            key = phase.key
+        params["key"] = key
     return params
 
 

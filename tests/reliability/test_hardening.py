@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from obligations.models import ItemHistory
 
-from .conftest import item_url, make_user
+from .conftest import item_url
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +65,7 @@ def methods(view) -> set[str]:
     if getattr(view, "actions", None):
         return set(view.actions) | {"head", "options"}
     cls = getattr(view, "cls", None) or getattr(view, "view_class", None)
+    assert cls is not None, f"{view} is neither an API view nor a class-based view"
     return {name for name in cls.http_method_names if hasattr(cls, name)}
 
 
@@ -88,7 +89,7 @@ def test_history_refuses_writes(world, method):
     assert list(ItemHistory.objects.filter(item=world.item).values()) == history
 
 
-def test_admin_shows_history_read_only_even_to_a_superuser(world):
+def test_admin_shows_history_read_only_even_to_a_superuser(world, make_user):
     entry = ItemHistory.objects.filter(item=world.item).order_by("id").first()
     before = ItemHistory.objects.filter(pk=entry.pk).values().get()
     count = ItemHistory.objects.count()

@@ -9,12 +9,10 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.contrib.auth import get_user_model
 
-from obligations import services
-from obligations.models import ChecklistItem, Membership
+from obligations.models import Membership
 from obligations.services import reminders
-from regulations.models import Obligation
+from tests.factories import ChecklistItemFactory, MembershipFactory, OrganizationFactory, UserFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 DUE = dt.date(2027, 3, 15)
@@ -27,28 +25,20 @@ def at(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
 @pytest.fixture
 def team(db):
     """An organization with an admin, an officer and a viewer, all with email addresses."""
-    User = get_user_model()
-    admin = User.objects.create_user("admin", "admin@example.com", "pw-admin-123")
-    officer = User.objects.create_user("officer", "officer@example.com", "pw-officer-123")
-    viewer = User.objects.create_user("viewer", "viewer@example.com", "pw-viewer-123")
-    organization = services.organization_create(user=admin, name="Acme", slug="acme", timezone_name="Asia/Shanghai")
-    Membership.objects.create(organization=organization, user=officer, role=Membership.Role.OFFICER)
-    Membership.objects.create(organization=organization, user=viewer, role=Membership.Role.VIEWER)
+    admin, officer, viewer = (UserFactory(username=name) for name in ("admin", "officer", "viewer"))
+    organization = OrganizationFactory(admin=admin, name="Acme", slug="acme")
+    MembershipFactory(organization=organization, user=officer, role=Membership.Role.OFFICER)
+    MembershipFactory(organization=organization, user=viewer, role=Membership.Role.VIEWER)
     return {"organization": organization, "admin": admin, "officer": officer, "viewer": viewer}
 
 
 @pytest.fixture
 def make_item(team):
-    obligations = iter(Obligation.objects.filter(retired=False).order_by("id"))
+    """An item of the team's organization (for an obligation it has no item for yet) due on
+    ``due``, with its reminders planned as of ``now`` (by default 60 days before)."""
 
     def make(due=DUE, assignee=None, now=None, organization=None):
-        item = ChecklistItem.objects.create(
-            organization=organization or team["organization"],
-            obligation=next(obligations),
-            applicability="applies",
-            due_date=due,
-            assignee=assignee,
-        )
+        item = ChecklistItemFactory(organization=organization or team["organization"], due_date=due, assignee=assignee)
         reminders.replan([item], now=now or at(due - dt.timedelta(days=60)))
         return item
 

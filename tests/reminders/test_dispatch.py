@@ -115,13 +115,10 @@ def test_an_overdue_item_is_reminded_every_week_and_escalated(team, make_item, s
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_overlapping_passes_send_each_digest_once(postgres, team, make_item, smtp):
-    from django.contrib.auth import get_user_model
-
-    User = get_user_model()
+def test_two_overlapping_passes_send_each_digest_once(postgres, team, make_item, make_user, add_member, smtp):
     for n in range(12):
-        user = User.objects.create_user(f"member{n}", f"member{n}@example.com", "pw-member-123")
-        team["organization"].memberships.create(user=user, role="officer")
+        user = make_user(f"member{n}")
+        add_member(team["organization"], user)
         make_item(assignee=user, now=at(DUE - dt.timedelta(days=10)))
         make_item(assignee=user, now=at(DUE - dt.timedelta(days=10)))
     start = threading.Barrier(2)

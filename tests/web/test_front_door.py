@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from obligations import services
 from obligations.errors import ServiceError
-from obligations.models import Organization
+from obligations.models import AuditEvent, Organization
 
 pytestmark = pytest.mark.django_db
 
@@ -58,12 +58,24 @@ def test_service_names_the_field_and_stores_nothing(user, data, field):
     assert not Organization.objects.exists()
 
 
+def _admin_change(admin_client, organization, data):
+    url = f"/admin/obligations/organization/{organization.pk}/change/"
+    inline = {"memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    return admin_client.post(url, {"timezone": "Asia/Shanghai", **inline, **data})
+
+
 @pytest.mark.parametrize(("data", "field"), BAD)
-def test_admin_names_the_field_and_stores_nothing(admin_client, data, field):
-    response = admin_client.post("/admin/obligations/organization/add/", {**data, "timezone": "Asia/Shanghai"})
+def test_admin_names_the_field_and_changes_nothing(admin_client, user, data, field):
+    organization = services.organization_create(user=user, name="Acme", slug="acme-co")
+    response = _admin_change(admin_client, organization, data)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors[field]
-    assert not Organization.objects.exists()
+    assert Organization.objects.values_list("name", "slug").get() == ("Acme", "acme-co")
+
+
+def test_admin_cannot_create_organizations_without_their_first_admin(admin_client):
+    # Organizations are created by their users, who become their first admins (the service).
+    assert admin_client.get("/admin/obligations/organization/add/").status_code == 403
 
 
 def test_taken_slug_is_a_form_error_on_the_page(user):
@@ -85,8 +97,16 @@ def test_valid_organization_from_the_page_makes_the_creator_its_admin(user):
     assert organization.memberships.get().user == user
 
 
-def test_admin_rejects_an_unknown_time_zone(admin_client):
-    data = {"name": "Acme", "slug": "acme", "timezone": "Mars/Olympus"}
-    response = admin_client.post("/admin/obligations/organization/add/", data)
+def test_admin_rejects_an_unknown_time_zone(admin_client, user):
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    response = _admin_change(admin_client, organization, {"name": "Acme", "slug": "acme", "timezone": "Mars/Olympus"})
     assert response.context["adminform"].form.errors["timezone"]
-    assert not Organization.objects.exists()
+    assert Organization.objects.get().timezone == "Asia/Shanghai"
+
+
+def test_admin_change_goes_through_the_service_and_is_audited(admin_client, user):
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    response = _admin_change(admin_client, organization, {"name": "Acme Holdings", "slug": "acme"})
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="organization_changed")
+    assert (event.organization, event.changes) == (organization, {"name": {"from": "Acme", "to": "Acme Holdings"}})
