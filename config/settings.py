@@ -290,6 +290,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.add_error_responses",
+        "config.api.strict_request_bodies",
     ],
     "ENUM_NAME_OVERRIDES": {
         "OutcomeEnum": ["applies", "needs_review", "does_not_apply"],

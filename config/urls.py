@@ -1,10 +1,14 @@
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, register_converter
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.converters import IdConverter
 from config.health import health
 from obligations.web.public import calendar_feed, reminders_unsubscribe
+
+# Before the apps' URL modules are included: they use <id:...>.
+register_converter(IdConverter, "id")
 
 api_v1: list[URLPattern | URLResolver] = [
     path("health/", health, name="health"),

@@ -104,6 +104,7 @@ class Instrument(models.Model):
     title_zh = models.CharField(max_length=300)
     title_en = models.CharField(max_length=300)
     short_title_en = models.CharField(max_length=200, blank=True)
+    short_title_zh = models.CharField(max_length=30, blank=True)
     issuer_zh = models.CharField(max_length=300)
     issuer_en = models.CharField(max_length=300, blank=True)
     document_number = models.CharField(max_length=100, blank=True)
@@ -214,10 +215,12 @@ class Obligation(models.Model):
     phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="obligations")
     quote_zh = models.TextField()
     summary_en = models.TextField()
+    summary_zh = models.TextField(blank=True)
     conditions = models.JSONField(null=True, blank=True)
     deadline = models.JSONField()
     deadline_kind = models.CharField(max_length=20, choices=DeadlineKind.choices)
     interpretation = models.TextField(blank=True)
+    interpretation_zh = models.TextField(blank=True)
     external_facts = models.TextField(blank=True)
     order = models.PositiveIntegerField()
     retired = models.BooleanField(default=False)
@@ -235,6 +238,13 @@ class Obligation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument.code}:{self.key}"
+
+    def summary_in(self, lang: str) -> str:
+        """The plain-language summary in the reader's language ("zh" or "en")."""
+        return self.summary_zh if lang == "zh" and self.summary_zh else self.summary_en
+
+    def interpretation_in(self, lang: str) -> str:
+        return self.interpretation_zh if lang == "zh" and self.interpretation_zh else self.interpretation
 
 
 class CatalogVersion(models.Model):

@@ -74,7 +74,7 @@ def rulebook() -> Rulebook:
 
 
 # Display fields kept with each rule so that answers need no further queries.
-INFO_FIELDS = ("title_zh", "title_en", "provision", "kind", "modality", "phase", "quote_zh", "summary_en")
+INFO_FIELDS = ("title_zh", "title_en", "provision", "kind", "modality", "phase", "quote_zh", "summary_en", "summary_zh")
 
 
 def _build_rulebook(version: str) -> Rulebook:
@@ -104,6 +104,7 @@ def _build_rulebook(version: str) -> Rulebook:
             "phase__key",
             "quote_zh",
             "summary_en",
+            "summary_zh",
         )
     )
     rules = [

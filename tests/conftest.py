@@ -75,10 +75,11 @@ def _no_rate_limits(settings):
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process(request):
     """Tasks queued with ``delay`` (the invitation email, for one) run at once in the test
-    process, except in tests that start real worker processes on a real broker."""
+    process, so that none is left in a shared broker for a later test's worker to pick up.
+    Tests of real worker processes (marked ``real_broker``) send theirs with ``send_task``."""
     from config.celery import app
 
-    eager = "redis_url" not in request.fixturenames
+    eager = request.node.get_closest_marker("real_broker") is None
     app.conf.task_always_eager = app.conf.task_eager_propagates = eager
     yield
     app.conf.task_always_eager = app.conf.task_eager_propagates = False

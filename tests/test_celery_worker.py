@@ -11,11 +11,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.services
+@pytest.mark.real_broker
 def test_worker_process_runs_a_task_and_returns_its_result(redis_url):
     env = {**os.environ, "REDIS_URL": redis_url, "DJANGO_SETTINGS_MODULE": "config.settings"}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
+         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h",
+         "--queues", f"ping-{os.getpid()}"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -23,7 +25,7 @@ def test_worker_process_runs_a_task_and_returns_its_result(redis_url):
 
         app.conf.broker_url = redis_url
         app.conf.result_backend = redis_url
-        result = app.send_task("config.tasks.ping")
+        result = app.send_task("config.tasks.ping", queue=f"ping-{os.getpid()}")
         assert result.get(timeout=60) == "pong"
     finally:
         worker.terminate()

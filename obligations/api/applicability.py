@@ -138,7 +138,7 @@ def evaluation_data(evaluation: Evaluation, lang: str) -> dict:
         "roles": sorted(rule.roles),
         "quote_zh": info["quote_zh"],
         # The catalogue summarizes in English; the verbatim sentence is the Chinese summary.
-        "summary": info["quote_zh"] if lang == "zh" else info["summary_en"],
+        "summary": info["summary_zh"] if lang == "zh" and info["summary_zh"] else info["summary_en"],
         "outcome": evaluation.outcome.value,
         "preview": evaluation.preview,
         "reasons": [

@@ -6,6 +6,8 @@ from rest_framework import viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.views import APIView
 
+from config.converters import ID_PATTERN
+
 from .. import access
 
 
@@ -27,15 +29,10 @@ class OrganizationAPIView(OrganizationScopedMixin, APIView):
     pass
 
 
-# Ids are positive numbers of at most 18 digits (a signed 64-bit key): any other id cannot
-# exist, so its URL does not match and answers the API's JSON 404.
-ID_PATTERN = "[0-9]{1,18}"
-
-
 class OrganizationViewSet(OrganizationScopedMixin, viewsets.GenericViewSet):
     """Subclasses scope their queryset with ``scoped``."""
 
-    lookup_value_regex = ID_PATTERN
+    lookup_value_regex = ID_PATTERN  # see config.converters
 
 
 def scoped(view, queryset):

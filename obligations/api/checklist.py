@@ -105,7 +105,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
         return sorted(role.key for role in item.obligation.roles.all())
 
     def get_summary(self, item) -> str:
-        return item.obligation.quote_zh if self._lang() == "zh" else item.obligation.summary_en
+        return item.obligation.summary_in(self._lang())
 
     def get_overdue(self, item) -> bool:
         return item.is_overdue(self.context["today"])
@@ -252,7 +252,12 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
             # catalogue rows of those items come in one more query, without the long columns
             # a list never shows (an instrument's source text alone averages 4 KB).
             obligations = Obligation.objects.select_related("instrument", "provision", "phase").defer(
-                "conditions", "deadline", "interpretation", "instrument__source_text", "provision__text"
+                "conditions",
+                "deadline",
+                "interpretation",
+                "interpretation_zh",
+                "instrument__source_text",
+                "provision__text",
             )
             # Users are prefetched too (joining them made PostgreSQL hash every user): a page
             # with nobody assigned or done skips those lookups, so a page costs 5 to 7 queries.
@@ -283,7 +288,11 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
 
     @extend_schema(
         request=ChecklistItemUpdateSerializer,
-        responses={200: ChecklistItemDetailSerializer, 412: OpenApiResponse(description="Stale If-Match.")},
+        responses={
+            200: ChecklistItemDetailSerializer,
+            412: OpenApiResponse(description="Stale If-Match: the item changed since it was read."),
+            428: OpenApiResponse(description="No If-Match header."),
+        },
         parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
     )
     def partial_update(self, request, *args, **kwargs):

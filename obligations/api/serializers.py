@@ -1,5 +1,3 @@
-import zoneinfo
-
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -49,9 +47,6 @@ class OrganizationSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def get_role(self, organization) -> str:
         return getattr(organization, "my_role", "")
-
-    def validate_timezone(self, value):
-        return _valid_timezone(value)
 
 
 class MembershipSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -105,6 +100,8 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
 class ProfileSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(source="number", read_only=True)
+    # null for version 0: nothing answered yet, so nothing was ever saved.
+    created_at = serializers.DateTimeField(read_only=True, allow_null=True)
     changed_by = serializers.CharField(source="changed_by.username", read_only=True, default=None, allow_null=True)
     unanswered = serializers.SerializerMethodField(help_text="Facts with no answer yet: unknown, not false.")
 
@@ -185,23 +182,12 @@ class CalendarFeedCreatedSerializer(CalendarFeedSerializer):
         fields = [*CalendarFeedSerializer.Meta.fields, "url"]
 
 
-def _valid_timezone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise serializers.ValidationError(f"'{value}' is not an IANA time zone, e.g. Asia/Shanghai.") from None
-    return value
-
-
 class ReminderPreferencesSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     reminder_hour = serializers.IntegerField(min_value=0, max_value=23)
 
     class Meta:
         model = Membership
         fields = ["reminders_enabled", "reminder_language", "reminder_delivery", "reminder_hour", "reminder_timezone"]
-
-    def validate_reminder_timezone(self, value):
-        return _valid_timezone(value)
 
 
 class ReminderPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -33,6 +33,6 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("applicability/", applicability.applicability_preview, name="applicability"),
     path("invitations/accept/", views.invitation_accept, name="invitation-accept"),
-    path("organizations/<int:organization_id>/", include(organization_urls)),
+    path("organizations/<id:organization_id>/", include(organization_urls)),
     *router.urls,
 ]

@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from config.api import language
+from config.converters import ID_PATTERN
 from config.parsers import JSONParser
 from config.throttles import InvitationThrottle
 from regulations import selectors as catalog
@@ -29,7 +30,7 @@ from ..models import (
 )
 from ..services import calendar, reminders
 from . import applicability, serializers
-from .base import ID_PATTERN, OrganizationAPIView, OrganizationViewSet, scoped
+from .base import OrganizationAPIView, OrganizationViewSet, scoped
 
 
 class ShownOnceCreateMixin(mixins.CreateModelMixin):

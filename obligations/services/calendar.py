@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from ..errors import validated
 from ..models import CalendarFeed, ChecklistItem, Organization
 from .accounts import digest, new_secret
 
@@ -20,14 +21,16 @@ FEED_PREFIX = "cal_"
 
 def feed_create(*, organization: Organization, created_by, name: str, member=None) -> tuple[CalendarFeed, str]:
     secret, feed_digest = new_secret(FEED_PREFIX)
-    feed = CalendarFeed.objects.create(
+    feed = CalendarFeed(
         organization=organization,
         member=member,
-        name=name,
+        name=name.strip(),
         prefix=secret[:12],
         digest=feed_digest,
         created_by=created_by,
     )
+    validated(feed)
+    feed.save()
     return feed, secret
 
 

@@ -277,6 +277,7 @@ OBLIGATION_TEXTS = (
     "item__obligation__conditions",
     "item__obligation__deadline",
     "item__obligation__interpretation",
+    "item__obligation__interpretation_zh",
     "item__obligation__instrument__source_text",
     "item__obligation__instrument__summary_en",
     "item__obligation__provision__text",
@@ -469,7 +470,7 @@ def build_message(
                 "days_overdue": (today - item.due_date).days,
                 "instrument": obligation.instrument.title_zh if language == "zh" else obligation.instrument.title_en,
                 "provision": obligation.provision.label,
-                "summary": obligation.quote_zh if language == "zh" else obligation.summary_en,
+                "summary": obligation.summary_in(language),
                 "link": absolute("web-item", organization.pk, item.pk),
             }
         )

@@ -6,8 +6,8 @@ from . import views
 organization = [
     path("", views.dashboard, name="web-dashboard"),
     path("checklist/", views.checklist_page, name="web-checklist"),
-    path("checklist/<int:item_id>/", views.item_page, name="web-item"),
-    path("checklist/<int:item_id>/status/", views.item_quick_status, name="web-item-status"),
+    path("checklist/<id:item_id>/", views.item_page, name="web-item"),
+    path("checklist/<id:item_id>/status/", views.item_quick_status, name="web-item-status"),
     path("profile/", views.profile_page, name="web-profile"),
     path("preferences/", views.preferences_page, name="web-preferences"),
     path("audit/", views.audit_page, name="web-audit"),
@@ -19,7 +19,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("organizations/", views.organizations, name="web-organizations"),
-    path("organizations/<int:organization_id>/", include(organization)),
+    path("organizations/<id:organization_id>/", include(organization)),
     path("catalog/", views.catalog_page, name="web-catalog"),
     path("catalog/<slug:code>/", views.instrument_page, name="web-instrument"),
 ]

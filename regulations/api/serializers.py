@@ -71,8 +71,8 @@ class ObligationSerializer(serializers.ModelSerializer):
         model = Obligation
         fields = [
             "id", "instrument", "ref", "provision_text", "see_also", "penalty_ref", "roles", "actor_zh",
-            "modality", "kind", "phase", "quote_zh", "summary_en", "conditions", "deadline",
-            "interpretation", "external_facts",
+            "modality", "kind", "phase", "quote_zh", "summary_en", "summary_zh", "conditions", "deadline",
+            "interpretation", "interpretation_zh", "external_facts",
         ]  # fmt: skip
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -90,7 +90,8 @@ class InstrumentListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Instrument
         fields = [
-            "code", "title_zh", "title_en", "short_title_en", "issuer_zh", "issuer_en", "document_number",
+            "code", "title_zh", "title_en", "short_title_zh", "short_title_en", "issuer_zh", "issuer_en",
+            "document_number",
             "jurisdiction", "nature", "status", "promulgated", "published", "effective", "expires",
         ]  # fmt: skip
 

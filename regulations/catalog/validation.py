@@ -103,6 +103,27 @@ def _line(lines: dict[tuple, int], path: tuple) -> int | None:
 # --- Vocabulary ---------------------------------------------------------------------------
 
 VOCAB_SECTIONS = {"jurisdictions": "code", "phases": "key", "roles": "key", "facts": "key", "events": "key"}
+# The keys each vocabulary entry may have. An unquoted comma in a YAML flow mapping
+# ({name_en: Small, medium or micro}) silently cuts a label and adds a key; this catches it.
+VOCAB_KEYS = {
+    "jurisdictions": {"code", "parent", "name_zh", "name_en"},
+    "phases": {"key", "name_zh", "name_en", "description_en", "description_zh"},
+    "roles": {"key", "name_zh", "name_en", "description_en", "description_zh"},
+    "facts": {
+        "key",
+        "type",
+        "question_zh",
+        "question_en",
+        "description_zh",
+        "description_en",
+        "values",
+        "values_from",
+        "unit",
+    },
+    "events": {"key", "name_zh", "name_en", "description_en", "description_zh"},
+    "values": {"key", "name_zh", "name_en", "description_en", "description_zh"},
+}
+VOCAB_LABELS = ("name_zh", "name_en", "question_zh", "question_en")
 FACT_TYPES = {"set", "enum", "boolean", "number", "jurisdiction", "jurisdiction_set"}
 
 
@@ -148,6 +169,9 @@ def load_vocabulary(folder: Path, errors: list[CatalogError]) -> Vocabulary:
                     errors.append(CatalogError(name, line, f"{section} {key}", "defined twice"))
                 else:
                     target[key] = item
+                errors += _entry_problems(name, line, f"{section} {key}", item, VOCAB_KEYS[section])
+                for value in item.get("values") or []:
+                    errors += _entry_problems(name, line, f"{section} {key}", value, VOCAB_KEYS["values"])
         pending_values.append((name, lines, data or {}))
         unknown = set(data or {}) - set(VOCAB_SECTIONS) - {"fact_values"}
         if unknown:
@@ -164,6 +188,7 @@ def load_vocabulary(folder: Path, errors: list[CatalogError]) -> Vocabulary:
                 continue
             known = {v["key"] for v in fact["values"]}
             for value in values:
+                errors += _entry_problems(name, line, f"fact_values {key}", value, VOCAB_KEYS["values"])
                 if value["key"] in known:
                     errors.append(
                         CatalogError(name, line, f"fact_values {key}", f"value '{value['key']}' is defined twice")
@@ -177,6 +202,22 @@ def load_vocabulary(folder: Path, errors: list[CatalogError]) -> Vocabulary:
         if fact.get("type") not in FACT_TYPES:
             errors.append(CatalogError("vocabulary", None, f"fact {key}", f"type must be one of {sorted(FACT_TYPES)}"))
     return vocab
+
+
+def _entry_problems(name: str, line: int | None, where: str, item: dict, allowed: set[str]) -> list[CatalogError]:
+    """Unknown keys, and labels that are not plain, non-empty text."""
+    problems = [
+        CatalogError(name, line, where, f"unknown key {key!r} (an unquoted comma in a flow mapping?)")
+        for key in item
+        if key not in allowed
+    ]
+    for label in VOCAB_LABELS:
+        if label in item and not (isinstance(item[label], str) and item[label].strip()):
+            problems.append(CatalogError(name, line, where, f"{label} must be non-empty text"))
+    for label in ("name_zh", "name_en") if "question_zh" not in allowed else ():
+        if label not in item:
+            problems.append(CatalogError(name, line, where, f"missing {label}"))
+    return problems
 
 
 def _mark_line(exc: yaml.YAMLError) -> int | None:

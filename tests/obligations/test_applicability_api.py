@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from regulations.models import Instrument
+from regulations.models import Instrument, Obligation
 
 pytestmark = pytest.mark.django_db
 
@@ -239,7 +239,12 @@ def test_chinese_titles_and_reasons(scenario, header):
     assert data["language"] == "zh"
     filing = find(data, FILING)
     assert filing["instrument_title"] == "互联网信息服务深度合成管理规定"
-    assert filing["summary"] == filing["quote_zh"]
+    # A plain-language summary written in Chinese, next to (not instead of) the verbatim quote.
+    assert (
+        filing["summary"]
+        == Obligation.objects.get(instrument__code=FILING.split(":")[0], key=FILING.split(":")[1]).summary_zh
+    )
+    assert has_chinese(filing["summary"]) and filing["summary"] != filing["quote_zh"]
     assert reason(filing, "status")["text"] == "该文件现行有效。"
     assert all(has_chinese(r["text"]) for e in data["applies"] for r in e["reasons"])
 

@@ -46,7 +46,7 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-SCOPE = "api/v1/organizations/<int:organization_id>/"
+SCOPE = "api/v1/organizations/<id:organization_id>/"
 METHODS = ("get", "post", "put", "patch", "delete")
 WRITES = ("post", "put", "patch", "delete")
 BODY_METHODS = ("post", "put", "patch")
@@ -58,7 +58,7 @@ BODY_METHODS = ("post", "put", "patch")
 @dataclass(frozen=True)
 class Route:
     name: str
-    route: str  # the full pattern, e.g. "api/v1/organizations/<int:organization_id>/^members/$"
+    route: str  # the full pattern, e.g. "api/v1/organizations/<id:organization_id>/^members/$"
     callback: Callable
     methods: tuple[str, ...]  # the methods the view accepts, in METHODS order
     object_kwargs: tuple[str, ...]  # URL arguments besides organization_id, e.g. ("pk",)
@@ -85,7 +85,7 @@ def allowed_methods(callback) -> tuple[str, ...]:
 
 
 def _url_arguments(route: str) -> list[str]:
-    """The named arguments of a route: <int:organization_id> in paths, (?P<pk>...) in regexes."""
+    """The named arguments of a route: <id:organization_id> in paths, (?P<pk>...) in regexes."""
     return re.findall(r"(?<!\?P)<(?:\w+:)?(\w+)>", route) + re.findall(r"\(\?P<(\w+)>", route)
 
 
@@ -448,7 +448,7 @@ def test_another_users_token_answers_404_and_stays_active(make_user, client_for,
 # sent by the organization's admin (the control), by a member of another organization, by that
 # member through their own organization with the victim's object, by a viewer and anonymously.
 
-PAGE_SCOPE = "organizations/<int:organization_id>/"
+PAGE_SCOPE = "organizations/<id:organization_id>/"
 
 
 @dataclass(frozen=True)

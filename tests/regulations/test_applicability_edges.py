@@ -29,6 +29,8 @@ PROVIDER = {"roles": ["provider"], **IN_LINGANG}
 IN_FORCE = Reason("status", True, "in_force", {"status": "in force", "status_zh": "现行有效"})
 
 
+# Obligations of one instrument must share its status, dates and jurisdiction, as in the
+# catalogue: the engine tests them once per instrument.
 def rule(ref, *, instrument="cn-law", status="in_force", jurisdiction="CN", roles=("provider",), **extra):
     return Rule(
         ref=ref,

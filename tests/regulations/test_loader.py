@@ -113,3 +113,27 @@ def test_load_catalog_command_reports_errors_and_unchanged(tree, capsys, monkeyp
     with pytest.raises(CommandError, match="keeps the previous catalogue"):
         call_command("load_catalog")
     assert f"instruments/{CODE}.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # An unquoted comma in a flow mapping cuts the label and adds a stray key.
+        (
+            'name_en: "Small, medium or micro enterprise (under the national SME classification standard)"',
+            "name_en: Small, medium or micro enterprise",
+            "unknown key 'medium or micro enterprise'",
+        ),
+        (
+            'name_en: "Small, medium or micro enterprise (under the national SME classification standard)"',
+            'name_en: ""',
+            "name_en must be non-empty text",
+        ),
+    ],
+)
+def test_vocabulary_labels_must_be_plain_text_without_stray_keys(tree, old, new, message):
+    path = tree / "vocabulary" / "apps_and_robots.yaml"
+    path.write_text(path.read_text().replace(old, new))
+    with pytest.raises(CatalogInvalid) as refused:
+        read_catalog(tree)
+    assert any(message in str(error) and "apps_and_robots.yaml" in str(error) for error in refused.value.errors)

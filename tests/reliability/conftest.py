@@ -3,13 +3,16 @@
 turned on, and the figures (cases fuzzed, concurrent attempts, fault outcomes) printed at the
 end of the run. The people come from tests/factories.py."""
 
+import os
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
@@ -198,3 +201,47 @@ def throwaway_redis(tmp_path: Path):
         yield server
     finally:
         server.stop()
+
+
+# --- The service as separate processes --------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def service_environment(redis_url: str, tmp_path: Path, **extra: str) -> dict:
+    """The environment of a web or worker process working on this test's database, which a
+    transactional test has committed."""
+    db = settings.DATABASES["default"]
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "DEBUG": "false",
+        **extra,
+    }
+
+
+def start_process(command: list[str], env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def start_web(env: dict, log: Path) -> tuple[subprocess.Popen, str]:
+    """gunicorn with the production configuration, one worker; returns it and its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--config", "python:config.gunicorn",
+               "--bind", f"127.0.0.1:{port}", "--workers", "1"]  # fmt: skip
+    process = start_process(command, env, log)
+    wait_for_port(port, timeout=60)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop_processes(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()

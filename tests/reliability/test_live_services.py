@@ -3,7 +3,6 @@ the API keeps answering (health reports the broker as failing; rate limits let r
 through), and once it is back the worker reconnects by itself and runs the next task."""
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -11,36 +10,18 @@ from pathlib import Path
 import pytest
 import requests
 from celery import Celery
-from django.conf import settings
 
 from obligations import services
 
-from .conftest import free_port, record, wait_for_port
+from .conftest import record, service_environment, start_process, start_web, stop_processes
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _environment(redis_url: str, tmp_path: Path) -> dict:
-    db = settings.DATABASES["default"]
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "REDIS_URL": redis_url,
-        # The processes work on the test database, which the transactional test has committed.
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "STATIC_ROOT": str(tmp_path / "static"),
-        "DEBUG": "false",
-    }
-
-
-def _start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
 def _ping(redis_url: str, timeout: float) -> str:
     """Run the ping task on the worker, from a client of its own: this test's client side is
     not what is under test, and Celery's result consumer does not outlive a lost Redis."""
-    client = Celery("probe", broker=redis_url, backend=redis_url)
+    client = Celery("probe", broker=redis_url, backend=redis_url, set_as_current=False)
     try:
         return client.send_task("config.tasks.ping", retry=True).get(timeout=timeout)
     finally:
@@ -49,26 +30,19 @@ def _ping(redis_url: str, timeout: float) -> str:
 
 @pytest.mark.services
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_redis_lost_and_restored_under_gunicorn_and_a_worker(postgres, throwaway_redis, tmp_path, django_user_model):
     admin = django_user_model.objects.create_user("ada", "ada@example.com", "pw-ada-123")
     organization = services.organization_create(user=admin, name="Acme", slug="acme")
     _token, secret = services.token_create(user=admin, name="probe")
-    env = _environment(throwaway_redis.url, tmp_path)
-    port = free_port()
-    web = _start(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--config", "python:config.gunicorn",
-         "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env, tmp_path / "web.log",
-    )  # fmt: skip
-    worker = _start(
+    env = service_environment(throwaway_redis.url, tmp_path)
+    web, base = start_web(env, tmp_path / "web.log")
+    worker = start_process(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
          "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"outage-{os.getpid()}@%h"],
         env, tmp_path / "worker.log",
     )  # fmt: skip
     try:
-        wait_for_port(port, timeout=60)
-        base = f"http://127.0.0.1:{port}"
         api = requests.Session()
         api.headers["Authorization"] = f"Bearer {secret}"
         assert _ping(throwaway_redis.url, timeout=60) == "pong"
@@ -96,13 +70,7 @@ def test_redis_lost_and_restored_under_gunicorn_and_a_worker(postgres, throwaway
         )  # the heartbeat may lag
         record(f"fault redis lost under gunicorn + worker: {answers}, health degraded, {while_down:.1f} s; worker back")
     finally:
-        for process in (web, worker):
-            process.terminate()
-        for process in (web, worker):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(web, worker)
     worker_log = (tmp_path / "worker.log").read_text(errors="replace")
     web_log = (tmp_path / "web.log").read_text(errors="replace")
     # Tracebacks of the logged warning "rate limit not applied: cache unavailable" are expected;

@@ -90,7 +90,7 @@ def database_through_proxy(postgres):
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_database_lost_mid_request_answers_503_writes_nothing_and_recovers(
     database_through_proxy, django_user_model, monkeypatch
 ):

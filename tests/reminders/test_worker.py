@@ -45,6 +45,7 @@ def celery_app(redis_url):
 
 
 @pytest.mark.services
+@pytest.mark.real_broker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_mid_send_neither_loses_nor_duplicates_the_digest(
     postgres, redis_url, celery_app, team, make_item, smtp

@@ -7,7 +7,8 @@ from rest_framework.test import APIClient
 
 from obligations import services
 from obligations.errors import ServiceError
-from obligations.models import AuditEvent, Organization
+from obligations.models import AuditEvent, ChecklistItem, Organization
+from regulations.models import Obligation
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +111,29 @@ def test_admin_change_goes_through_the_service_and_is_audited(admin_client, user
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="organization_changed")
     assert (event.organization, event.changes) == (organization, {"name": {"from": "Acme", "to": "Acme Holdings"}})
+
+
+def test_calendar_feed_with_an_invisible_name_is_a_form_error_on_the_page(user):
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    client = Client()
+    client.force_login(user)
+    response = client.post(f"/organizations/{organization.pk}/preferences/", {"action": "feed", "name": "\u200b\u200d"})
+    assert response.status_code == 200
+    assert response.context["feed_form"].errors["name"]
+    assert not organization.calendar_feeds.exists()
+
+
+def test_evidence_date_beyond_the_bounds_is_a_form_error_on_the_page(user):
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    item = ChecklistItem.objects.create(
+        organization=organization, obligation=Obligation.objects.first(), applicability="applies"
+    )
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        f"/organizations/{organization.pk}/checklist/{item.pk}/",
+        {"action": "evidence", "evidence_date": "9999-12-31", "note": "receipt"},
+    )
+    assert response.status_code == 200
+    assert response.context["evidence_form"].errors["evidence_date"]
+    assert not item.evidence.exists()

@@ -1,0 +1,52 @@
+"""Both languages on every catalogue entry: a Chinese and an English summary of every
+obligation (neither a copy of the verbatim quote), a short title in each language for every
+instrument, and every curator's note in both. The schema requires the fields; these tests
+check what a schema cannot."""
+
+import re
+
+import pytest
+
+from regulations.catalog.validation import iter_obligations, read_catalog
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Latin words of three or more letters; Chinese text may cite technical names such as "APP".
+LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+ALLOWED_LATIN = {"APP", "APPs", "ICP", "AIGC", "IPv"}  # technical names (IPv6) kept as written
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return read_catalog()
+
+
+def test_every_instrument_has_a_short_title_in_both_languages(catalog):
+    for instrument in catalog.instruments:
+        assert CJK.search(instrument["short_title_zh"]), instrument["code"]
+        assert not CJK.search(instrument["short_title_en"]), instrument["code"]
+
+
+def test_every_obligation_has_both_summaries_and_neither_copies_the_quote(catalog):
+    problems = []
+    for instrument, obligation in iter_obligations(catalog):
+        code = instrument["code"]
+        quote, zh, en = obligation["quote_zh"], obligation["summary_zh"], obligation["summary_en"]
+        if not CJK.search(zh) or zh.strip("。 ") == quote.strip("。 ") or zh in quote:
+            problems.append(f"{code}:{obligation['id']}: summary_zh missing or a copy of the quote")
+        # English, though it may cite a Chinese term in brackets (揭榜挂帅).
+        if len(LATIN_WORD.findall(en)) < 3 or len(CJK.findall(en)) > len(en) / 10:
+            problems.append(f"{code}:{obligation['id']}: summary_en is not English")
+        stray = set(LATIN_WORD.findall(zh)) - ALLOWED_LATIN
+        if stray:
+            problems.append(f"{code}:{obligation['id']}: summary_zh has Latin words {sorted(stray)}")
+    assert problems == []
+
+
+def test_every_curators_note_is_given_in_both_languages(catalog):
+    missing = [
+        f"{instrument['code']}:{o['id']}"
+        for instrument, o in iter_obligations(catalog)
+        if bool(o.get("interpretation")) != bool(o.get("interpretation_zh"))
+        or (o.get("interpretation_zh") and not CJK.search(o["interpretation_zh"]))
+    ]
+    assert missing == []
