@@ -3,7 +3,7 @@
 Conventions (Civil Code arts. 200-204):
 - The start day is not counted; counting begins the next day (art. 201).
 - A period in months or years ends on the corresponding day of the last month, or on that
-  month's last day when it has no corresponding day (art. 202, art. 203).
+  month's last day when it has no corresponding day (art. 202).
 - When the last day of a period is a rest day, the period ends on the first working day after
   it (art. 203). A date counted *before* an event (renew three months before expiry) moves
   earlier instead, so acting on it is never late.
@@ -173,7 +173,7 @@ def compute(
         if unit in (Unit.MONTHS, Unit.YEARS) and nominal.day != start.day:
             lines.append(
                 f"{nominal:%Y-%m} has no day {start.day}; "
-                "the period ends on the month's last day (Civil Code art. 203)."
+                "the period ends on the month's last day (Civil Code art. 202)."
             )
         d = nominal
         while not (info := trace.day(d)).working:

@@ -47,6 +47,8 @@ class Fact(models.Model):
 
     key = models.SlugField(max_length=60, unique=True)
     type = models.CharField(max_length=20, choices=Type.choices)
+    name_zh = models.CharField(max_length=100, blank=True)
+    name_en = models.CharField(max_length=100, blank=True)
     values = models.JSONField(default=list, blank=True, help_text="Allowed values with zh/en names.")
     unit = models.CharField(max_length=20, blank=True)
     question_zh = models.CharField(max_length=200, blank=True)

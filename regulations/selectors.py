@@ -8,7 +8,18 @@ from django.db.models import Prefetch, QuerySet
 from . import places
 from .applicability import FactSpec, Rule, Rulebook
 from .deadlines import WorkCalendar, YearSchedule
-from .models import CatalogVersion, EventType, Fact, HolidaySchedule, Instrument, Jurisdiction, Obligation, Provision
+from .explain import Labels
+from .models import (
+    CatalogVersion,
+    EventType,
+    Fact,
+    HolidaySchedule,
+    Instrument,
+    Jurisdiction,
+    Obligation,
+    Provision,
+    Role,
+)
 
 
 def jurisdiction_with_ancestors(code: str) -> list[str]:
@@ -134,3 +145,28 @@ def _build_rulebook(version: str) -> Rulebook:
         events=frozenset(EventType.objects.values_list("key", flat=True)),
         version=version,
     )
+
+
+_labels_cache: dict[str, Labels] = {}
+
+
+def labels() -> Labels:
+    """The vocabulary's names in both languages, for putting reasons into words; built once
+    per catalogue version, like the rulebook."""
+    version = rulebook().version
+    if version not in _labels_cache:
+        _labels_cache.clear()
+        _labels_cache[version] = _build_labels()
+    return _labels_cache[version]
+
+
+def _build_labels() -> Labels:
+    names: dict[tuple[str, str], tuple[str, str]] = {}
+    for kind, model, key in (("role", Role, "key"), ("place", Jurisdiction, "code"), ("event", EventType, "key")):
+        for code, zh, en in model._default_manager.values_list(key, "name_zh", "name_en"):
+            names[(kind, code)] = (zh, en)
+    for fact in Fact.objects.all():
+        names[("fact", fact.key)] = (fact.name_zh or fact.key, fact.name_en or fact.key)
+        for value in fact.values or []:
+            names[("value", f"{fact.key}:{value['key']}")] = (value["name_zh"], value["name_en"])
+    return Labels(names)

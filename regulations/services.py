@@ -172,6 +172,8 @@ def _apply(catalog: Catalog) -> _Changes:
                 "type": f["type"],
                 "values": _fact_values(vocab, f),
                 "unit": f.get("unit", ""),
+                "name_zh": f["name_zh"],
+                "name_en": f["name_en"],
                 "question_zh": f.get("question_zh", ""),
                 "question_en": f.get("question_en", ""),
                 "description_zh": f.get("description_zh", ""),

@@ -16,6 +16,7 @@ from regulations import selectors
 from regulations.api.deadlines import within_bounds
 from regulations.applicability import Evaluation, Outcome, Result, evaluate, validate_answers
 from regulations.deadlines import RuleOutcome
+from regulations.explain import Labels, reason_text
 
 GROUPS = [o.value for o in Outcome]
 
@@ -125,7 +126,7 @@ def _deadline(rule_deadline, outcome: RuleOutcome | None) -> dict | None:
     }
 
 
-def evaluation_data(evaluation: Evaluation, lang: str) -> dict:
+def evaluation_data(evaluation: Evaluation, lang: str, labels: Labels) -> dict:
     rule, info = evaluation.rule, evaluation.rule.info
     return {
         "obligation": rule.ref,
@@ -137,12 +138,16 @@ def evaluation_data(evaluation: Evaluation, lang: str) -> dict:
         "phase": info["phase"],
         "roles": sorted(rule.roles),
         "quote_zh": info["quote_zh"],
-        # The catalogue summarizes in English; the verbatim sentence is the Chinese summary.
         "summary": info["summary_zh"] if lang == "zh" and info["summary_zh"] else info["summary_en"],
         "outcome": evaluation.outcome.value,
         "preview": evaluation.preview,
         "reasons": [
-            {"test": r.test, "result": r.result, "text": r.text(lang), "facts": dict(r.facts)}
+            {
+                "test": r.test,
+                "result": r.result,
+                "text": reason_text({"code": r.code, "params": r.params}, lang, labels, rule.conditions),
+                "facts": dict(r.facts),
+            }
             for r in evaluation.reasons
         ],
         "missing": [{"kind": m.kind, "key": m.key} for m in evaluation.missing],
@@ -152,6 +157,7 @@ def evaluation_data(evaluation: Evaluation, lang: str) -> dict:
 
 def result_data(result: Result, *, version: str, lang: str, groups: list[str] | None) -> dict:
     wanted = set(groups or GROUPS)
+    labels = selectors.labels()
     data: dict[str, Any] = {
         "as_of": result.as_of.isoformat(),
         "catalog_version": version,
@@ -160,10 +166,9 @@ def result_data(result: Result, *, version: str, lang: str, groups: list[str] | 
     }
     for outcome in Outcome:
         items = result.group(outcome) if outcome.value in wanted else []
-        data[outcome.value] = [evaluation_data(e, lang) for e in items]
-    data["preview"] = [
-        evaluation_data(e, lang) for e in result.evaluations if e.preview and e.outcome is not Outcome.DOES_NOT_APPLY
-    ]
+        data[outcome.value] = [evaluation_data(e, lang, labels) for e in items]
+    previewed = [e for e in result.evaluations if e.preview and e.outcome is not Outcome.DOES_NOT_APPLY]
+    data["preview"] = [evaluation_data(e, lang, labels) for e in previewed]
     return data
 
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -42,6 +42,13 @@ class PersonSerializer(serializers.ModelSerializer):
         model = get_user_model()
         fields = ["id", "username"]
         read_only_fields = fields
+
+
+class ReasonTextSerializer(serializers.Serializer):
+    test = serializers.CharField(help_text="status, jurisdiction, roles or conditions")
+    result = serializers.BooleanField(allow_null=True, help_text="null: not known yet")
+    text = serializers.CharField(help_text="The reason in the request's language.")
+    facts = serializers.DictField(help_text="The answers the test read.")
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
@@ -104,6 +111,13 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
     def get_roles(self, item) -> list[str]:
         return sorted(role.key for role in item.obligation.roles.all())
 
+    def get_interpretation(self, item) -> str:
+        return item.obligation.interpretation_in(self._lang())
+
+    @extend_schema_field(ReasonTextSerializer(many=True))
+    def get_reasons(self, item) -> list[dict]:
+        return checklist.reasons_in(item, self._lang())
+
     def get_summary(self, item) -> str:
         return item.obligation.summary_in(self._lang())
 
@@ -145,7 +159,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
 class ChecklistItemDetailSerializer(ChecklistItemSerializer):
     quote_zh = serializers.CharField(source="obligation.quote_zh")
     provision_text = serializers.CharField(source="obligation.provision.text")
-    interpretation = serializers.CharField(source="obligation.interpretation")
+    interpretation = serializers.SerializerMethodField(help_text="How the text was read, in the reader's language.")
+    reasons = serializers.SerializerMethodField()
     evidence = EvidenceSerializer(many=True)
 
     class Meta(ChecklistItemSerializer.Meta):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from regulations import selectors
 from regulations.applicability import Evaluation, Outcome, Rule, evaluate
 from regulations.deadlines import DueDate, RuleOutcome, WorkCalendar, occurrences, rule_due
+from regulations.explain import reason_text
 
 from ..errors import ServiceError, StaleVersion
 from ..models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent
@@ -107,9 +108,26 @@ def _iso_date(value: dt.date | None) -> str | None:
 
 
 def _reasons(evaluation: Evaluation) -> list[dict]:
+    """The reasons as structure; they are put into words in the reader's language when read
+    (``reasons_in``), so a sync in one language serves readers of both."""
     return [
-        {"test": r.test, "result": r.result, "text_en": r.text("en"), "text_zh": r.text("zh"), "facts": dict(r.facts)}
+        {"test": r.test, "result": r.result, "code": r.code, "params": dict(r.params), "facts": dict(r.facts)}
         for r in evaluation.reasons
+    ]
+
+
+def reasons_in(item: ChecklistItem, lang: str) -> list[dict]:
+    """An item's reasons as sentences in ``lang`` ("zh" or "en"), with the vocabulary's names."""
+    labels = selectors.labels()
+    conditions = item.obligation.conditions
+    return [
+        {
+            "test": r["test"],
+            "result": r["result"],
+            "text": reason_text(r, lang, labels, conditions) if "code" in r else r.get(f"text_{lang}", ""),
+            "facts": r.get("facts", {}),
+        }
+        for r in item.reasons
     ]
 
 

@@ -281,7 +281,7 @@ def item_page(request, item_id):
                     messages.success(request, _("Evidence added."))
                     return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
     lang = language(request)
-    reasons = [{"result": r["result"], "text": r.get(f"text_{lang}", "")} for r in item.reasons]
+    reasons = checklist.reasons_in(item, lang)
     context = {
         "item": item,
         "reasons": reasons,

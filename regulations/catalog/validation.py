@@ -112,6 +112,8 @@ VOCAB_KEYS = {
     "facts": {
         "key",
         "type",
+        "name_zh",
+        "name_en",
         "question_zh",
         "question_en",
         "description_zh",
@@ -214,7 +216,7 @@ def _entry_problems(name: str, line: int | None, where: str, item: dict, allowed
     for label in VOCAB_LABELS:
         if label in item and not (isinstance(item[label], str) and item[label].strip()):
             problems.append(CatalogError(name, line, where, f"{label} must be non-empty text"))
-    for label in ("name_zh", "name_en") if "question_zh" not in allowed else ():
+    for label in ("name_zh", "name_en"):
         if label not in item:
             problems.append(CatalogError(name, line, where, f"missing {label}"))
     return problems

@@ -120,7 +120,15 @@ def test_item_detail_explains_the_obligation_and_the_due_date(shanghai, as_alice
     tests = {r["test"]: r for r in data["reasons"]}
     assert set(tests) == {"status", "jurisdiction", "roles", "conditions"}
     assert all(r["result"] is True for r in data["reasons"])
-    assert tests["conditions"]["text_en"] and tests["conditions"]["text_zh"]
+    # Reasons are put into words in the reader's language, from the vocabulary's names.
+    assert tests["jurisdiction"]["text"] == (
+        "Registered in Lingang Special Area of the Shanghai FTZ, which is within People's Republic of China."
+    )
+    in_chinese = {
+        r["test"]: r["text"] for r in as_alice.get(item_url(item), HTTP_ACCEPT_LANGUAGE="zh").json()["reasons"]
+    }
+    assert in_chinese["roles"] == "组织承担深度合成服务提供者角色。"
+    assert "registered_in" not in " ".join(in_chinese.values()) + tests["conditions"]["text"]
     basis = data["due_basis"]
     assert basis["rule"]["kind"] == "after_event"
     assert basis["estimated"] is False

@@ -143,7 +143,8 @@ def test_shanghai_instruments_reach_a_lingang_company(scenario):
         scope = reason(evaluation, "jurisdiction")
         assert scope["result"] is True
         assert scope["facts"] == {"registered_in": "CN-SH-LG"}
-        assert scope["text"] == "registered_in CN-SH-LG is within CN-SH."
+        # In words, not keys (the structure stays in "facts").
+        assert scope["text"] == "Registered in Lingang Special Area of the Shanghai FTZ, which is within Shanghai."
 
     # Those plans address enterprises; an app company is one, and then they apply.
     as_enterprise = {**scenario.profile, "roles": [*scenario.profile["roles"], "enterprise"]}

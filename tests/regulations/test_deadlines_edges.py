@@ -118,7 +118,6 @@ def test_compute_month_period_without_corresponding_day_explains_month_end():
     assert leap[2].startswith("2025-02 has no day 29; the period ends on the month's last day (Civil Code art. ")
 
 
-@pytest.mark.xfail(strict=True, reason="regulations/deadlines.py cites art. 203 for the month-end rule of art. 202")
 def test_compute_month_end_line_cites_civil_code_art_202():
     # Civil Code art. 202: a period in months or years without a corresponding day ends on the
     # month's last day. Art. 203 is the rest-day rule.
