@@ -298,6 +298,7 @@ SPECTACULAR_SETTINGS = {
         "ItemStatusEnum": "obligations.models.ChecklistItem.Status",
         "InstrumentStatusEnum": "regulations.models.Instrument.Status",
         "InvitationStatusEnum": "obligations.models.INVITATION_STATUSES",
+        "LanguageEnum": "obligations.models.Membership.Language",
     },
 }
 

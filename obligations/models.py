@@ -356,6 +356,12 @@ class CalendarFeed(models.Model):
         help_text="Only this member's assigned items; empty for the whole organization.",
     )
     name = models.CharField(max_length=100, validators=[visible_text])
+    language = models.CharField(
+        max_length=2,
+        choices=Membership.Language.choices,
+        default=Membership.Language.ZH,
+        help_text="The language of the events' titles and texts.",
+    )
     prefix = models.CharField(max_length=12)
     digest = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(

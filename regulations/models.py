@@ -139,6 +139,12 @@ class Instrument(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def short_title_in(self, lang: str) -> str:
+        """The short name readers cite it by, in their language ("zh" or "en")."""
+        if lang == "zh":
+            return self.short_title_zh or self.title_zh
+        return self.short_title_en or self.title_en
+
 
 class Phase(models.Model):
     """A lifecycle phase shared by all instruments (instrument is null) or a timeline phase of
@@ -244,6 +250,15 @@ class Obligation(models.Model):
     def summary_in(self, lang: str) -> str:
         """The plain-language summary in the reader's language ("zh" or "en")."""
         return self.summary_zh if lang == "zh" and self.summary_zh else self.summary_en
+
+    def reference_in(self, lang: str) -> str:
+        """Where it comes from, as a reader cites it: 深度合成管理规定 第十九条."""
+        return f"{self.instrument.short_title_in(lang)} {self.provision.label}"
+
+    def title_in(self, lang: str) -> str:
+        """The one name of an item everywhere (pages, emails, calendars, files, the API):
+        where it comes from and what it asks, in the reader's language."""
+        return f"{self.reference_in(lang)}{'：' if lang == 'zh' else ': '}{self.summary_in(lang)}"
 
     def interpretation_in(self, lang: str) -> str:
         return self.interpretation_zh if lang == "zh" and self.interpretation_zh else self.interpretation

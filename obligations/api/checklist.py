@@ -54,6 +54,9 @@ class ReasonTextSerializer(serializers.Serializer):
 class ChecklistItemSerializer(serializers.ModelSerializer):
     obligation = serializers.SerializerMethodField(help_text="instrument-code:obligation-key")
     instrument = serializers.CharField(source="obligation.instrument.code")
+    title = serializers.SerializerMethodField(
+        help_text="The item's name in the reader's language: short title, provision, summary."
+    )
     instrument_title = serializers.SerializerMethodField()
     provision = serializers.CharField(source="obligation.provision.label")
     kind = serializers.CharField(source="obligation.kind")
@@ -70,6 +73,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
         model = ChecklistItem
         fields = [
             "id",
+            "title",
             "obligation",
             "instrument",
             "instrument_title",
@@ -110,6 +114,9 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
     def get_roles(self, item) -> list[str]:
         return sorted(role.key for role in item.obligation.roles.all())
+
+    def get_title(self, item) -> str:
+        return item.obligation.title_in(self._lang())
 
     def get_interpretation(self, item) -> str:
         return item.obligation.interpretation_in(self._lang())

@@ -171,8 +171,9 @@ class CalendarFeedSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = CalendarFeed
-        fields = ["id", "name", "mine_only", "member", "prefix", "created_at", "revoked_at"]
+        fields = ["id", "name", "language", "mine_only", "member", "prefix", "created_at", "revoked_at"]
         read_only_fields = ["id", "member", "prefix", "created_at", "revoked_at"]
+        extra_kwargs = {"language": {"required": False, "help_text": "zh or en; by default your reminder language."}}
 
 
 class CalendarFeedCreatedSerializer(CalendarFeedSerializer):

@@ -349,6 +349,7 @@ class CalendarFeedViewSet(
             created_by=self.request.user,
             name=data["name"],
             member=self.request.user if data["mine_only"] else None,
+            language=data.get("language"),
         )
         feed.url = self.request.build_absolute_uri(reverse("calendar-feed", args=[secret]))
         return feed

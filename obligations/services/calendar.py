@@ -9,22 +9,31 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from ..errors import validated
-from ..models import CalendarFeed, ChecklistItem, Organization
+from ..models import CalendarFeed, ChecklistItem, Membership, Organization
 from .accounts import digest, new_secret
 
 FEED_PREFIX = "cal_"
 
 
-def feed_create(*, organization: Organization, created_by, name: str, member=None) -> tuple[CalendarFeed, str]:
+def feed_create(
+    *, organization: Organization, created_by, name: str, member=None, language: str | None = None
+) -> tuple[CalendarFeed, str]:
+    """A secret feed address, returned once. Its events are in ``language``; by default the
+    creator's reminder language in this organization."""
+    if language is None:
+        membership = Membership.objects.filter(organization=organization, user=created_by).first()
+        language = membership.reminder_language if membership else Membership.Language.ZH
     secret, feed_digest = new_secret(FEED_PREFIX)
     feed = CalendarFeed(
         organization=organization,
         member=member,
         name=name.strip(),
+        language=language,
         prefix=secret[:12],
         digest=feed_digest,
         created_by=created_by,
@@ -70,6 +79,10 @@ def render_feed(feed: CalendarFeed, *, base_url: str, host: str) -> bytes:
     calendar.add("x-wr-calname", f"{feed.organization.name}: {feed.name}")
     calendar.add("x-wr-timezone", feed.organization.timezone)
     stamp = timezone.now()
+    lang = feed.language
+    with translation.override("zh-hans" if lang == "zh" else "en"):
+        status_labels = {value: str(label) for value, label in ChecklistItem.Status.choices}
+        status_word = _("Status")
     for item in feed_items(feed):
         obligation = item.obligation
         event = Event()
@@ -80,11 +93,10 @@ def render_feed(feed: CalendarFeed, *, base_url: str, host: str) -> bytes:
         event.add("sequence", item.due_sequence)
         event.add("last-modified", item.updated_at)
         done = "✓ " if item.status == ChecklistItem.Status.DONE else ""
-        event.add(
-            "summary", f"{done}{obligation.instrument.code} {obligation.provision.label}: {obligation.summary_en}"
-        )
+        event.add("summary", f"{done}{obligation.title_in(lang)}")
         link = base_url + reverse("web-item", args=[feed.organization_id, item.pk])  # the page, not the JSON
-        event.add("description", f"{obligation.quote_zh}\n\n{obligation.summary_en}\n\nStatus: {item.status}\n{link}")
+        status = f"{status_word}{'：' if lang == 'zh' else ': '}{status_labels[item.status]}"
+        event.add("description", f"{obligation.quote_zh}\n\n{obligation.summary_in(lang)}\n\n{status}\n{link}")
         event.add("url", link)
         event.add("status", "CANCELLED" if item.superseded_at else "CONFIRMED")
         event.add("transp", "TRANSPARENT")

@@ -468,8 +468,7 @@ def build_message(
                 "due_date": item.due_date,
                 "days_left": (item.due_date - today).days,
                 "days_overdue": (today - item.due_date).days,
-                "instrument": obligation.instrument.title_zh if language == "zh" else obligation.instrument.title_en,
-                "provision": obligation.provision.label,
+                "reference": obligation.reference_in(language),
                 "summary": obligation.summary_in(language),
                 "link": absolute("web-item", organization.pk, item.pk),
             }

@@ -1,4 +1,8 @@
 from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from obligations.models import ChecklistItem
 
 register = template.Library()
 
@@ -18,3 +22,73 @@ def summary_in(obligation, lang) -> str:
 @register.filter
 def interpretation_in(obligation, lang) -> str:
     return obligation.interpretation_in(lang)
+
+
+@register.filter
+def reference_in(obligation, lang) -> str:
+    """``{{ obligation|reference_in:lang }}``: 深度合成管理规定 第十九条, never a code."""
+    return obligation.reference_in(lang)
+
+
+# --- History in sentences ----------------------------------------------------------------------
+
+FIELD_NAMES = {
+    "status": gettext_lazy("status"),
+    "assignee": gettext_lazy("assignee"),
+    "justification": gettext_lazy("reason it does not apply"),
+    "due_date": gettext_lazy("due date"),
+    "opens": gettext_lazy("window opening"),
+    "applicability": gettext_lazy("applicability"),
+    "waiting_for": gettext_lazy("open questions"),
+}
+APPLICABILITY = {"applies": gettext_lazy("applies"), "needs_review": gettext_lazy("needs review")}
+
+
+def _value(field: str, value, people: dict) -> str:
+    if value in (None, "", []):
+        return str(_("none"))
+    if field == "status":
+        return str(ChecklistItem.Status(value).label)
+    if field == "assignee":
+        return people.get(value, str(_("a former member")))
+    if field == "applicability":
+        return str(APPLICABILITY.get(value, value))
+    if field == "waiting_for":
+        return str(len(value))
+    return str(value)
+
+
+@register.simple_tag
+def history_sentence(entry, people) -> str:
+    """One history entry as a sentence in the page's language: 王芳 将状态从“待办”改为“已完成”。
+    ``people``: user id -> username, for assignees named by id."""
+    actor = entry.actor.username if entry.actor else str(_("The system"))
+    changes = [
+        _("%(field)s from “%(old)s” to “%(new)s”")
+        % {
+            "field": FIELD_NAMES.get(field, field),
+            "old": _value(field, change.get("from"), people),
+            "new": _value(field, change.get("to"), people),
+        }
+        for field, change in entry.changes.items()
+        if change.get("from") != change.get("to")
+    ]
+    action = entry.action
+    if action == "created":
+        due = entry.changes.get("due_date", {}).get("to")
+        return (
+            _("%(actor)s added the item, due %(due)s.") % {"actor": actor, "due": due}
+            if due
+            else _("%(actor)s added the item.") % {"actor": actor}
+        )
+    if action in ("updated", "redated") and changes:
+        return _("%(actor)s changed %(changes)s.") % {"actor": actor, "changes": _("; ").join(changes)}
+    labels = {
+        "updated": _("%(actor)s updated the item."),
+        "redated": _("%(actor)s moved the due date."),
+        "superseded": _("%(actor)s set the item aside: it no longer applies."),
+        "restored": _("%(actor)s restored the item: it applies again."),
+        "commented": _("%(actor)s commented."),
+        "evidence_added": _("%(actor)s added evidence."),
+    }
+    return labels.get(action, _("%(actor)s updated the item.")) % {"actor": actor}

@@ -50,7 +50,10 @@ class CommentForm(forms.Form):
 
 class EvidenceForm(forms.Form):
     evidence_date = forms.DateField(
-        label=_("Date the evidence shows"), initial=dt.date.today, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date the evidence shows"),
+        initial=dt.date.today,
+        # <input type=date> takes ISO dates only, whatever the page's language formats dates as.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=5000)
     url = forms.URLField(label=_("Link"), required=False, max_length=1000, assume_scheme="https")
@@ -73,4 +76,5 @@ class PreferencesForm(forms.ModelForm):
 
 class FeedForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
+    language = forms.ChoiceField(label=_("Language"), choices=Membership.Language.choices)
     mine_only = forms.BooleanField(label=_("Only items assigned to me"), required=False)

@@ -289,6 +289,10 @@ def item_page(request, item_id):
         "comment_form": comment_form,
         "evidence_form": evidence_form,
         "history": item.history.all(),
+        # Assignees are kept in the history by id; the page names them.
+        "people": dict(
+            Membership.objects.filter(organization=request.organization).values_list("user_id", "user__username")
+        ),
     }
     return _page(request, "web/item.html", context)
 
@@ -370,7 +374,7 @@ def profile_page(request):
 def preferences_page(request):
     membership = request.membership
     form = forms.PreferencesForm(instance=membership)
-    feed_form = forms.FeedForm()
+    feed_form = forms.FeedForm(initial={"language": membership.reminder_language})
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "preferences":
@@ -394,6 +398,7 @@ def preferences_page(request):
                         created_by=request.user,
                         name=feed_form.cleaned_data["name"],
                         member=request.user if feed_form.cleaned_data["mine_only"] else None,
+                        language=feed_form.cleaned_data["language"],
                     )
                 except DomainError as error:
                     forms.show_errors(feed_form, error)

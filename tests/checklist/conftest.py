@@ -94,8 +94,11 @@ def shanghai(alice, make_organization):
     return make_organization(alice, "Shanghai", profile=SHANGHAI_APP)
 
 
-def create_feed(client: APIClient, organization, name: str = "All", mine_only: bool = False) -> dict:
-    response = client.post(url(organization, "calendar-feeds/"), {"name": name, "mine_only": mine_only}, format="json")
+def create_feed(
+    client: APIClient, organization, name: str = "All", mine_only: bool = False, language: str = "en"
+) -> dict:
+    body = {"name": name, "mine_only": mine_only, "language": language}
+    response = client.post(url(organization, "calendar-feeds/"), body, format="json")
     assert response.status_code == 201, response.content
     return response.json()
 

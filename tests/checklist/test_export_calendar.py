@@ -157,7 +157,9 @@ def test_feed_lists_dated_items_as_all_day_events_with_stable_uids(shanghai, as_
         assert event["SEQUENCE"] == item.due_sequence
         assert str(event["STATUS"]) == ("CANCELLED" if item.superseded_at else "CONFIRMED")
         assert item.obligation.quote_zh in str(event["DESCRIPTION"])
-        assert item.obligation.instrument.code in str(event["SUMMARY"])
+        # Named as a person cites it, not by the catalogue's code.
+        assert item.obligation.instrument.short_title_en in str(event["SUMMARY"])
+        assert item.obligation.instrument.code not in str(event["SUMMARY"])
     filing = events[f"checklist-item-{launched['filing'].pk}@testserver"]
     assert filing.decoded("DTSTART") == dt.date(2025, 2, 8)
     assert feed_events(feed["url"]).keys() == events.keys()  # stable
@@ -183,7 +185,7 @@ def test_done_items_are_marked_in_the_summary(shanghai, as_alice, launched):
     event = feed_events(feed["url"])[f"checklist-item-{launched['filing'].pk}@testserver"]
 
     assert str(event["SUMMARY"]).startswith("✓ ")
-    assert "Status: done" in str(event["DESCRIPTION"])
+    assert "Status: Done" in str(event["DESCRIPTION"])  # the status's name, not its key
 
 
 def test_mine_only_feed_has_only_the_members_items(shanghai, alice, as_alice, client_for, launched):
@@ -245,3 +247,16 @@ def test_feed_of_a_removed_member_stops_working(shanghai, as_alice, make_user, a
     assert as_alice.delete(url(shanghai, f"members/{membership.pk}/")).status_code == 204
 
     assert APIClient().get(path).status_code == 404
+
+
+@pytest.mark.parametrize(("language", "status"), [("zh", "状态：待办"), ("en", "Status: Open")])
+def test_feed_events_are_in_the_feeds_language(shanghai, as_alice, language, status):
+    event_id = report_event(as_alice, shanghai, "service_launched", "2025-01-20")
+    item = item_for(shanghai, FILING, f"event:{event_id}")
+    response = as_alice.post(url(shanghai, "calendar-feeds/"), {"name": "All", "language": language}, format="json")
+    assert response.status_code == 201 and response.json()["language"] == language
+    events = feed_events(response.json()["url"])
+    event = next(e for e in events.values() if str(e["URL"]).endswith(f"/checklist/{item.pk}/"))
+    assert str(event["SUMMARY"]) == item.obligation.title_in(language)
+    assert status in str(event["DESCRIPTION"])
+    assert item.obligation.summary_in(language) in str(event["DESCRIPTION"])

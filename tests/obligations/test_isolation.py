@@ -522,7 +522,7 @@ PAGE_REGISTRY: dict[str, PageEntry] = {
                 "reminder_hour": "7",
                 "reminder_timezone": "Europe/Berlin",
             },
-            "feed": {"action": "feed", "name": "Deadlines"},
+            "feed": {"action": "feed", "name": "Deadlines", "language": "zh"},
         },
         viewers_post=True,
     ),

@@ -1,6 +1,8 @@
 """One rule, every door: the same bad input is refused with the same field named by the API,
 the web form, the admin and the service itself, and nothing is stored."""
 
+import re
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -117,7 +119,9 @@ def test_calendar_feed_with_an_invisible_name_is_a_form_error_on_the_page(user):
     organization = services.organization_create(user=user, name="Acme", slug="acme")
     client = Client()
     client.force_login(user)
-    response = client.post(f"/organizations/{organization.pk}/preferences/", {"action": "feed", "name": "\u200b\u200d"})
+    response = client.post(
+        f"/organizations/{organization.pk}/preferences/", {"action": "feed", "name": "\u200b\u200d", "language": "en"}
+    )
     assert response.status_code == 200
     assert response.context["feed_form"].errors["name"]
     assert not organization.calendar_feeds.exists()
@@ -137,3 +141,34 @@ def test_evidence_date_beyond_the_bounds_is_a_form_error_on_the_page(user):
     assert response.status_code == 200
     assert response.context["evidence_form"].errors["evidence_date"]
     assert not item.evidence.exists()
+
+
+@pytest.mark.parametrize("accept", ["zh-CN", "en"])
+def test_date_inputs_carry_iso_dates_in_every_language(user, accept):
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    item = ChecklistItem.objects.create(
+        organization=organization, obligation=Obligation.objects.first(), applicability="applies"
+    )
+    client = Client()
+    client.force_login(user)
+    page = client.get(f"/organizations/{organization.pk}/checklist/{item.pk}/", HTTP_ACCEPT_LANGUAGE=accept)
+    field = re.search(r'<input type="date" name="evidence_date" value="([^"]*)"', page.content.decode())
+    assert field and re.fullmatch(r"\d{4}-\d{2}-\d{2}", field.group(1)), field
+
+
+def test_history_reads_as_sentences_in_the_readers_language(user):
+    from obligations.services.checklist import item_update
+
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    item = ChecklistItem.objects.create(
+        organization=organization, obligation=Obligation.objects.first(), applicability="applies"
+    )
+    item_update(item, actor=user, expected_version=item.version, status="done")
+    client = Client()
+    client.force_login(user)
+    url = f"/organizations/{organization.pk}/checklist/{item.pk}/"
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "ada 将状态从“待办”改为“已完成”。" in chinese
+    assert "ada changed status from “Open” to “Done”." in english
+    assert "due_date" not in chinese + english and "status:" not in chinese + english
