@@ -11,7 +11,6 @@ from regulations.applicability import (
     Missing,
     Outcome,
     Reason,
-    Rule,
     Rulebook,
     Shared,
     evaluate,
@@ -21,29 +20,15 @@ from regulations.applicability import (
 )
 from regulations.deadlines import WorkCalendar, YearSchedule
 
+# Obligations of one instrument share its status, dates and jurisdiction, as in the catalogue.
+from .test_applicability import rule
+
 D = dt.date
 AS_OF = D(2026, 1, 1)
 IN_LINGANG = {"registered_in": "CN-SH-LG", "operates_in": [], "data_sourced_in": []}
 LINGANG_FACTS = {"registered_in": "CN-SH-LG"}
 PROVIDER = {"roles": ["provider"], **IN_LINGANG}
 IN_FORCE = Reason("status", True, "in_force", {"status": "in force", "status_zh": "现行有效"})
-
-
-# Obligations of one instrument must share its status, dates and jurisdiction, as in the
-# catalogue: the engine tests them once per instrument.
-def rule(ref, *, instrument="cn-law", status="in_force", jurisdiction="CN", roles=("provider",), **extra):
-    return Rule(
-        ref=ref,
-        id=hash(ref),
-        instrument=instrument,
-        status=status,
-        effective=extra.pop("effective", None),
-        expires=extra.pop("expires", None),
-        jurisdiction=jurisdiction,
-        roles=frozenset(roles),
-        conditions=extra.pop("conditions", None),
-        deadline=extra.pop("deadline", {"kind": "ongoing"}),
-    )
 
 
 def book(*rules):
