@@ -92,3 +92,23 @@ def history_sentence(entry, people) -> str:
         "evidence_added": _("%(actor)s added evidence."),
     }
     return labels.get(action, _("%(actor)s updated the item.")) % {"actor": actor}
+
+
+PENDING = {
+    "ongoing": gettext_lazy("a standing duty"),
+    "qualitative": gettext_lazy("the text gives the timing in words only"),
+    "no_more": gettext_lazy("no further periods"),
+    "awaiting_first_completion": gettext_lazy("due now, then again one period after each completion"),
+}
+
+
+@register.simple_tag
+def pending_text(basis, lang) -> str:
+    """Why an item has no date yet, in words (the basis keeps a code such as ``needs_event:…``)."""
+    from regulations.selectors import labels
+
+    pending = (basis or {}).get("pending") or ""
+    if pending.startswith("needs_event:"):
+        event = labels().name("event", pending.split(":", 1)[1], lang)
+        return _("dated once “%(event)s” is reported") % {"event": event}
+    return str(PENDING.get(pending, ""))

@@ -172,3 +172,17 @@ def test_history_reads_as_sentences_in_the_readers_language(user):
     assert "ada 将状态从“待办”改为“已完成”。" in chinese
     assert "ada changed status from “Open” to “Done”." in english
     assert "due_date" not in chinese + english and "status:" not in chinese + english
+
+
+def test_an_undated_item_says_why_in_words(user):
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    obligation = Obligation.objects.filter(deadline__kind="ongoing").first()
+    item = ChecklistItem.objects.create(
+        organization=organization, obligation=obligation, applicability="applies", due_basis={"pending": "ongoing"}
+    )
+    client = Client()
+    client.force_login(user)
+    url = f"/organizations/{organization.pk}/checklist/{item.pk}/"
+    assert "(持续性义务)" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "(a standing duty)" in english and "(ongoing)" not in english
