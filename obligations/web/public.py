@@ -2,6 +2,8 @@
 feeds (calendar programs subscribe to them) and the unsubscribe link of reminder emails."""
 
 from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
 from .. import services
@@ -21,19 +23,14 @@ def calendar_feed(request, secret: str):
 
 @csrf_exempt  # RFC 8058 one-click: the mail client posts without a session; the token is the credential
 def reminders_unsubscribe(request, token: str):
+    """The link of a reminder email: in the recipient's reminder language, as the email was."""
     membership = reminders.membership_for_unsubscribe(token)
     if membership is None:
         raise Http404("This unsubscribe link is not valid.")
-    if request.method == "POST":
+    done = request.method == "POST"
+    if done:
         services.reminder_preferences_update(membership, reminders_enabled=False)
-        return HttpResponse(
-            "You will no longer receive deadline reminders from this organization. Escalations of overdue "
-            "obligations to admins are still sent.",
-            content_type="text/plain; charset=utf-8",
-        )
-    return HttpResponse(
-        '<!DOCTYPE html><meta charset="utf-8"><title>Unsubscribe</title>'
-        '<form method="post"><p>Stop deadline reminders from this organization?</p>'
-        '<button type="submit">Unsubscribe</button></form>',
-        content_type="text/html; charset=utf-8",
-    )
+    lang = membership.reminder_language
+    with translation.override("zh-hans" if lang == "zh" else "en"):
+        context = {"organization": membership.organization, "done": done, "lang": lang}
+        return render(request, "web/unsubscribe.html", context)

@@ -141,3 +141,27 @@ def test_two_overlapping_passes_send_each_digest_once(postgres, team, make_item,
     assert recipients == sorted(f"member{n}@example.com" for n in range(12))
     assert len(set(smtp.message_ids())) == 12
     assert Reminder.objects.filter(status=Reminder.Status.SENT).count() == 24
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "answer"),
+    [
+        ("zh", "停止接收本组织的截止日期提醒？", "您将不再收到本组织的截止日期提醒。"),
+        ("en", "Stop deadline reminders from this organization?", "You will no longer receive deadline reminders"),
+    ],
+)
+def test_unsubscribe_page_speaks_the_recipients_language(team, language, question, answer):
+    from django.test import Client
+
+    from obligations.models import Membership
+
+    membership = Membership.objects.get(user=team["officer"])
+    membership.reminder_language = language
+    membership.save()
+    link = f"/reminders/unsubscribe/{reminders.unsubscribe_token(membership)}/"
+    page = Client().get(link, HTTP_ACCEPT_LANGUAGE="en" if language == "zh" else "zh-CN")
+    assert page.status_code == 200 and question in page.content.decode()
+    done = Client().post(link)
+    assert done.status_code == 200 and answer in done.content.decode()
+    membership.refresh_from_db()
+    assert membership.reminders_enabled is False
