@@ -16,7 +16,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from obligations.errors import Conflict, ServiceError, StaleVersion
+from obligations.errors import ServiceError, StaleVersion
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +81,15 @@ class StrictOrderingFilter(OrderingFilter):
 
 def exception_handler(exc, context):
     """Every error the API answers, mapped in one place: the domain's refusals
-    (obligations.errors) to 400 naming the field, 412 or 409; request limits to 413; an
+    (obligations.errors) to 400 naming the field or 412, a unique value taken meanwhile to 409,
+    request limits to 413, an
     unreachable database to 503. Anything else is a programming error: DRF lets it through,
     Django logs it and answers 500."""
     if isinstance(exc, ServiceError):
         exc = ValidationError(exc.errors)
     elif isinstance(exc, StaleVersion):
         exc = PreconditionFailed()
-    elif isinstance(exc, Conflict | IntegrityError):
+    elif isinstance(exc, IntegrityError):
         logger.warning("refused a conflicting write: %s", exc)
         return Response(
             {"detail": "The change conflicts with existing data; reload and try again.", "code": "conflict"},

@@ -1,7 +1,8 @@
 """The domain's refusals, in one place. Services raise them; the API's exception handler
 (config.api.exception_handler) and the web pages (obligations.web.forms.show_errors) turn them
-into a 400 naming the field, a 412 for a stale version, or a 409 for a real conflict. Anything
-else that escapes a service is a programming error: a logged 500."""
+into a 400 naming the field or a 412 for a stale version; a unique value taken by a racing
+writer (IntegrityError) is a 409. Anything else that escapes a service is a programming error:
+a logged 500."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ class DomainError(Exception):
 class ServiceError(DomainError):
     """A rule of the domain refused the input; ``errors`` maps each field to what is wrong."""
 
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.errors: dict[str, list[str]] = {field: [message]}
+    def __init__(self, field: str = "", message: str = "", *, errors: dict[str, list[str]] | None = None):
+        self.errors: dict[str, list[str]] = errors or {field: [message]}
+        super().__init__("; ".join(m for ms in self.errors.values() for m in ms))
 
     @property
     def field(self) -> str:
@@ -29,22 +30,13 @@ class ServiceError(DomainError):
 
     @classmethod
     def from_validation(cls, error: ValidationError) -> ServiceError:
-        """Django's model validation, with ``__all__`` renamed to the API's ``non_field_errors``."""
+        """Django's model validation, with ``__all__`` named as the API names it, ``non_field_errors``."""
         messages = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
-        refusal = cls.__new__(cls)
-        DomainError.__init__(refusal, "; ".join(m for ms in messages.values() for m in ms))
-        refusal.errors = {
-            ("non_field_errors" if field == NON_FIELD_ERRORS else field): list(ms) for field, ms in messages.items()
-        }
-        return refusal
+        return cls(errors={("non_field_errors" if f == NON_FIELD_ERRORS else f): list(m) for f, m in messages.items()})
 
 
 class StaleVersion(DomainError):
     """The object changed since the client read it (If-Match, or the form's hidden version)."""
-
-
-class Conflict(DomainError):
-    """The change collides with data that exists (two writers racing for one unique value)."""
 
 
 def validated(instance, *, exclude: list[str] | None = None):

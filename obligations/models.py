@@ -216,8 +216,8 @@ class ChecklistItem(models.Model):
     OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
 
     class Applicability(models.TextChoices):
-        APPLIES = "applies"
-        NEEDS_REVIEW = "needs_review"
+        APPLIES = "applies", _("applies")
+        NEEDS_REVIEW = "needs_review", _("needs review")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="checklist_items")
     obligation = models.ForeignKey("regulations.Obligation", on_delete=models.PROTECT, related_name="+")

@@ -84,7 +84,14 @@ def questionnaire(organization: Organization, *, lang: str, as_of: dt.date) -> Q
         for fact in Fact.objects.order_by("order", "key")
     ]
     questions += [
-        Question(kind="event", key=event.key, question=name(vars(event)), help="", type="event_date", values=[])
+        Question(
+            kind="event",
+            key=event.key,
+            question=event.name_zh if lang == "zh" else event.name_en,
+            help="",
+            type="event_date",
+            values=[],
+        )
         for event in EventType.objects.filter(key__in=[key for kind, key in order if kind == "event"])
     ]
     for question in questions:

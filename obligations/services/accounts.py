@@ -96,25 +96,6 @@ def _valid_role(role: str) -> None:
 
 
 @transaction.atomic
-def membership_add(*, organization: Organization, user, role: str, actor=None) -> Membership:
-    """Add someone directly (operators, in the admin); members join through invitations."""
-    Organization.objects.select_for_update().get(pk=organization.pk)
-    _valid_role(role)
-    if Membership.objects.filter(organization=organization, user=user).exists():
-        raise ServiceError("user", "Already a member of this organization.")
-    membership = Membership.objects.create(organization=organization, user=user, role=role)
-    audit(
-        AuditEvent.Action.MEMBER_ADDED,
-        actor=actor,
-        organization=organization,
-        subject=user,
-        changes={"role": _change(None, role)},
-    )
-    reminders.replan_organization(organization)
-    return membership
-
-
-@transaction.atomic
 def membership_change_role(membership: Membership, role: str, *, actor=None) -> Membership:
     Organization.objects.select_for_update().get(pk=membership.organization_id)  # serialize admin changes
     _valid_role(role)

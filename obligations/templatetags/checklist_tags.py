@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from obligations.models import ChecklistItem
+from regulations.selectors import labels
 
 register = template.Library()
 
@@ -41,7 +42,6 @@ FIELD_NAMES = {
     "applicability": gettext_lazy("applicability"),
     "waiting_for": gettext_lazy("open questions"),
 }
-APPLICABILITY = {"applies": gettext_lazy("applies"), "needs_review": gettext_lazy("needs review")}
 
 
 def _value(field: str, value, people: dict) -> str:
@@ -52,7 +52,7 @@ def _value(field: str, value, people: dict) -> str:
     if field == "assignee":
         return people.get(value, str(_("a former member")))
     if field == "applicability":
-        return str(APPLICABILITY.get(value, value))
+        return str(ChecklistItem.Applicability(value).label)
     if field == "waiting_for":
         return str(len(value))
     return str(value)
@@ -76,11 +76,9 @@ def history_sentence(entry, people) -> str:
     action = entry.action
     if action == "created":
         due = entry.changes.get("due_date", {}).get("to")
-        return (
-            _("%(actor)s added the item, due %(due)s.") % {"actor": actor, "due": due}
-            if due
-            else _("%(actor)s added the item.") % {"actor": actor}
-        )
+        if due:
+            return _("%(actor)s added the item, due %(due)s.") % {"actor": actor, "due": due}
+        return _("%(actor)s added the item.") % {"actor": actor}
     if action in ("updated", "redated") and changes:
         return _("%(actor)s changed %(changes)s.") % {"actor": actor, "changes": _("; ").join(changes)}
     labels = {
@@ -94,6 +92,15 @@ def history_sentence(entry, people) -> str:
     return labels.get(action, _("%(actor)s updated the item.")) % {"actor": actor}
 
 
+@register.simple_tag(takes_context=True)
+def waiting_names(context, waiting_for, lang) -> str:
+    """The answers a needs-review item waits for, by their names: 企业资质与认定、服务上线.
+    Pages pass ``vocabulary_labels`` (looked up once, lazily), so rows cost no query."""
+    names = context.get("vocabulary_labels") or labels()
+    words = [names.name(m["kind"], m["key"], lang) for m in waiting_for or []]
+    return ("、" if lang == "zh" else ", ").join(words)
+
+
 PENDING = {
     "ongoing": gettext_lazy("a standing duty"),
     "qualitative": gettext_lazy("the text gives the timing in words only"),
@@ -105,8 +112,6 @@ PENDING = {
 @register.simple_tag
 def pending_text(basis, lang) -> str:
     """Why an item has no date yet, in words (the basis keeps a code such as ``needs_event:…``)."""
-    from regulations.selectors import labels
-
     pending = (basis or {}).get("pending") or ""
     if pending.startswith("needs_event:"):
         event = labels().name("event", pending.split(":", 1)[1], lang)

@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..errors import DomainError, ServiceError, StaleVersion
+from ..errors import DomainError, ServiceError
 from ..models import ChecklistItem, Membership, Organization
 
 
@@ -16,10 +16,8 @@ def show_errors(form: forms.Form, error: DomainError) -> None:
     if isinstance(error, ServiceError):
         for field, messages in error.errors.items():
             form.add_error(field if field in form.fields else None, messages)
-    elif isinstance(error, StaleVersion):
+    else:  # StaleVersion
         form.add_error(None, _("Someone changed this since you opened it; reload and try again."))
-    else:
-        form.add_error(None, _("This change conflicts with existing data; reload and try again."))
 
 
 class OrganizationForm(forms.ModelForm):

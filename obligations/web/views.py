@@ -17,6 +17,7 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -71,6 +72,8 @@ def _page(request, template, context):
             "can_write": membership is not None and access.may(membership, access.WRITERS),
             "today": getattr(request, "organization_today", None),
             "lang": language(request),
+            # The vocabulary's names, for rows that name answers; no query unless a row needs it.
+            "vocabulary_labels": SimpleLazyObject(catalog.labels),
             **context,
         },
     )

@@ -186,3 +186,54 @@ def test_an_undated_item_says_why_in_words(user):
     assert "(持续性义务)" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "(a standing duty)" in english and "(ongoing)" not in english
+
+
+def test_the_answers_an_item_waits_for_are_named_not_keyed(user):
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    waiting = [{"kind": "fact", "key": "enterprise_designations"}, {"kind": "event", "key": "service_launched"}]
+    item = ChecklistItem.objects.create(
+        organization=organization,
+        obligation=Obligation.objects.first(),
+        applicability="needs_review",
+        waiting_for=waiting,
+    )
+    client = Client()
+    client.force_login(user)
+    for url in (
+        f"/organizations/{organization.pk}/checklist/{item.pk}/",
+        f"/organizations/{organization.pk}/checklist/",
+    ):
+        chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+        english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "企业资质与认定、服务上线" in chinese
+        assert "enterprise designations, Service launched" in english
+        assert "enterprise_designations" not in chinese + english and "service_launched" not in chinese + english
+
+
+def test_checklist_page_queries_do_not_grow_with_waiting_rows(user, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    client = Client()
+    client.force_login(user)
+    page = f"/organizations/{organization.pk}/checklist/"
+    obligations = iter(Obligation.objects.order_by("id"))
+
+    def add_waiting(n):
+        for _ in range(n):
+            ChecklistItem.objects.create(
+                organization=organization,
+                obligation=next(obligations),
+                applicability="needs_review",
+                waiting_for=[{"kind": "fact", "key": "sectors"}],
+            )
+
+    add_waiting(1)
+    client.get(page)  # warm the catalogue caches
+    with CaptureQueriesContext(connection) as one:
+        client.get(page, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    add_waiting(20)
+    with CaptureQueriesContext(connection) as many:
+        client.get(page, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert len(many) == len(one)
