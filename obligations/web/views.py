@@ -165,19 +165,23 @@ def checklist_page(request):
     filterset = ChecklistFilter(params, queryset=_item_queryset(request), request=request)
     items = filterset.qs if filterset.is_valid() else _item_queryset(request).none()
     page = Paginator(items, 50).get_page(request.GET.get("page"))
-    phases = Obligation.objects.filter(
-        pk__in=ChecklistItem.objects.filter(organization=request.organization).values("obligation")
-    ).values_list("phase__key", flat=True)
-    instruments = Instrument.objects.filter(
-        obligations__in=ChecklistItem.objects.filter(organization=request.organization).values("obligation")
-    ).distinct()
+    lang = language(request)
+    obligations = ChecklistItem.objects.filter(organization=request.organization).values("obligation")
+    # Filter choices carry keys as values and names as labels: a person never picks a key.
+    phases = {
+        key: zh if lang == "zh" else en
+        for key, zh, en in Obligation.objects.filter(pk__in=obligations).values_list(
+            "phase__key", "phase__name_zh", "phase__name_en"
+        )
+    }
+    instruments = Instrument.objects.filter(obligations__in=obligations).distinct()
     context = {
         "page": page,
         "filterset": filterset,
         "query": params.urlencode(),
         "statuses": ChecklistItem.Status.choices,
-        "phases": sorted(set(phases)),
-        "instruments": instruments.order_by("code"),
+        "phases": sorted(phases.items(), key=lambda kv: kv[1]),
+        "instruments": [(i.code, i.short_title_in(lang)) for i in instruments.order_by("code")],
         "kinds": Obligation.Kind.choices,
     }
     return _page(request, "web/checklist.html", context)

@@ -237,3 +237,16 @@ def test_checklist_page_queries_do_not_grow_with_waiting_rows(user, django_asser
     with CaptureQueriesContext(connection) as many:
         client.get(page, HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert len(many) == len(one)
+
+
+def test_checklist_filters_offer_names_and_send_keys(user):
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    obligation = Obligation.objects.get(instrument__code="cn-deep-synthesis-2022", key="art19-filing-file-provider")
+    ChecklistItem.objects.create(organization=organization, obligation=obligation, applicability="applies")
+    client = Client()
+    client.force_login(user)
+    page = client.get(f"/organizations/{organization.pk}/checklist/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert '<option value="cn-deep-synthesis-2022" >深度合成管理规定</option>' in page
+    assert f'<option value="{obligation.phase.key}" >{obligation.phase.name_zh}</option>' in page
+    filtered = client.get(f"/organizations/{organization.pk}/checklist/", {"phase": obligation.phase.key})
+    assert filtered.context["page"].paginator.count == 1
