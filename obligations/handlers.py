@@ -10,5 +10,5 @@ from .services.checklist import checklist_sync_all
 
 @receiver(catalog_changed, dispatch_uid="obligations.resync_after_catalog")
 @receiver(calendar_changed, dispatch_uid="obligations.resync_after_calendar")
-def resync_checklists(sender, *, dry_run: bool, cause: str, **kwargs):
+def resync_checklists(sender, *, dry_run: bool, cause: dict, **kwargs):
     return checklist_sync_all(cause=cause, dry_run=dry_run)

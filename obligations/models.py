@@ -236,7 +236,7 @@ class ChecklistItem(models.Model):
     due_date = models.DateField(null=True, blank=True)
     opens = models.DateField(null=True, blank=True, help_text="Start of a window, when the rule has one.")
     due_basis = models.JSONField(
-        default=dict, blank=True, help_text="How the due date was computed: rule, start, explanation, estimated."
+        default=dict, blank=True, help_text="How the due date was computed: rule, start, steps, estimated, pending."
     )
     due_sequence = models.PositiveIntegerField(default=0, help_text="Raised each time the due date moves (iCal).")
     justification = models.TextField(blank=True, max_length=5000)
@@ -245,7 +245,9 @@ class ChecklistItem(models.Model):
     )
     completed_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
-    superseded_reason = models.TextField(blank=True)
+    superseded_reason = models.JSONField(
+        default=dict, blank=True, help_text='Why it was set aside, as structure: {"code": "removed"}; see wording.py.'
+    )
     version = models.PositiveIntegerField(default=1, help_text="Raised on every change; the ETag.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -302,7 +304,12 @@ class ItemHistory(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     action = models.CharField(max_length=20, choices=Action.choices)
     changes = models.JSONField(default=dict, blank=True, help_text='{"field": {"from": old, "to": new}}')
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="What the person wrote; the system writes none.")
+    context = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="For changes the system made: the cause, why the item was set aside, how a date was counted.",
+    )
 
     class Meta:
         ordering = ["item_id", "at", "id"]

@@ -8,7 +8,7 @@ from regulations import selectors as catalog
 from regulations.applicability import Outcome, Result, decisive_questions, evaluate
 from regulations.models import EventType, Fact, Jurisdiction
 
-from .models import Organization, OrganizationEvent, ProfileVersion
+from .models import Membership, Organization, OrganizationEvent, ProfileVersion
 
 
 def profile_current(organization: Organization) -> ProfileVersion:
@@ -99,3 +99,8 @@ def questionnaire(organization: Organization, *, lang: str, as_of: dt.date) -> Q
         question.decides = len(question.obligations)
     questions.sort(key=lambda q: order.get((q.kind, q.key), len(order)))
     return Questionnaire(profile=profile, result=result, questions=questions)
+
+
+def member_names(organization) -> dict[int, str]:
+    """User id -> name of the organization's members, for history entries that keep assignees by id."""
+    return dict(Membership.objects.filter(organization=organization).values_list("user_id", "user__username"))

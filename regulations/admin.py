@@ -80,7 +80,7 @@ class CatalogVersionAdmin(ReadOnlyAdmin):
         Runs the real load and sync inside a transaction that is rolled back."""
         context = {**self.admin_site.each_context(request), "title": "Catalogue update plan", "opts": self.model._meta}
         try:
-            result = catalog_load(dry_run=True, cause="plan")
+            result = catalog_load(dry_run=True)
         except CatalogInvalid as error:
             context["errors"] = [str(e) for e in error.errors]
         else:
@@ -96,10 +96,8 @@ class HolidayScheduleAdmin(admin.ModelAdmin):
 
     @admin.action(description="Recompute stored due dates with the recorded schedules")
     def recompute_due_dates(self, request, queryset):
-        years = ", ".join(str(s.year) for s in queryset)
-        plans = reports(
-            calendar_changed, dry_run=False, cause=f"due dates recomputed after holiday schedule change ({years})"
-        )
+        cause = {"code": "calendar", "years": sorted(s.year for s in queryset)}
+        plans = reports(calendar_changed, dry_run=False, cause=cause)
         moved = sum(p.counts().get("redated", 0) for p in plans)
         self.message_user(
             request,

@@ -17,7 +17,7 @@ Fixed dates written in the text (2024年12月31日前) are not periods and are n
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -111,10 +111,14 @@ DEFAULT_CALENDAR = WorkCalendar()
 class DueDate:
     due_date: dt.date
     estimated: bool = False
-    explanation: list[str] = field(default_factory=list)
+    # How the date was found, as data ({"code": ..., params}); ``lines`` puts it into words.
+    steps: list[dict] = field(default_factory=list)
     skipped_rest_days: list[dt.date] = field(default_factory=list)
     makeup_days_counted: list[dt.date] = field(default_factory=list)
     opens: dt.date | None = None  # first day of a window, when the rule is a window
+
+    def lines(self, lang: str = "en", event_name: Callable[[str], str] | None = None) -> list[str]:
+        return explain_steps(self.steps, lang, event_name)
 
 
 class _Trace:
@@ -146,8 +150,7 @@ def compute(
         raise ValueError("amount must not be negative")
     step = ONE_DAY if direction is Direction.AFTER else -ONE_DAY
     trace = _Trace(calendar)
-    word = "after" if direction is Direction.AFTER else "before"
-    lines = [f"{start.isoformat()} is the start day and is not counted (Civil Code art. 201)."]
+    steps: list[dict] = [{"code": "start", "date": start.isoformat()}]
 
     if unit is Unit.WORKING_DAYS:
         d, counted = start, 0
@@ -160,7 +163,15 @@ def compute(
                     trace.makeup.append(d)
             else:
                 trace.skipped.append(info)
-        lines.append(f"Counting {amount} working days {word} it ends on {d.isoformat()}.")
+        steps.append(
+            {
+                "code": "counted",
+                "amount": amount,
+                "unit": unit.value,
+                "direction": direction.value,
+                "date": d.isoformat(),
+            }
+        )
     else:
         if unit is Unit.CALENDAR_DAYS:
             delta = relativedelta(days=amount)
@@ -169,69 +180,211 @@ def compute(
         else:
             delta = relativedelta(years=amount)
         nominal = start + delta if direction is Direction.AFTER else start - delta
-        lines.append(f"{amount} {unit.value.replace('_', ' ')} {word} it is {nominal.isoformat()}.")
+        steps.append(
+            {
+                "code": "counted",
+                "amount": amount,
+                "unit": unit.value,
+                "direction": direction.value,
+                "date": nominal.isoformat(),
+            }
+        )
         if unit in (Unit.MONTHS, Unit.YEARS) and nominal.day != start.day:
-            lines.append(
-                f"{nominal:%Y-%m} has no day {start.day}; "
-                "the period ends on the month's last day (Civil Code art. 202)."
-            )
+            steps.append({"code": "month_end", "year": nominal.year, "month": nominal.month, "day": start.day})
         d = nominal
         while not (info := trace.day(d)).working:
             trace.skipped.append(info)
             d += step
         if d != nominal:
-            if direction is Direction.AFTER:
-                lines.append(
-                    f"That is a rest day; the period ends on the next working day, {d.isoformat()} (art. 203)."
-                )
-            else:
-                lines.append(f"That is a rest day; acting before the event means moving earlier, to {d.isoformat()}.")
+            steps.append({"code": "rest_day_moved", "direction": direction.value, "date": d.isoformat()})
 
-    result = DueDate(
+    if trace.skipped:
+        steps.append({"code": "rest_days", "runs": _runs(trace.skipped)})
+    if trace.makeup:
+        steps.append({"code": "makeup_days", "dates": [m.isoformat() for m in sorted(trace.makeup)]})
+    if trace.estimated_years:
+        steps.append({"code": "estimated", "years": sorted(trace.estimated_years)})
+    return DueDate(
         due_date=d,
         estimated=bool(trace.estimated_years),
+        steps=steps,
         skipped_rest_days=sorted(x.date for x in trace.skipped),
         makeup_days_counted=sorted(trace.makeup),
     )
-    if trace.skipped:
-        lines.append("Rest days skipped: " + _describe_days(trace.skipped) + ".")
-    if trace.makeup:
-        lines.append(
-            "Make-up working days counted: "
-            + ", ".join(f"{m.isoformat()} ({m:%A})" for m in sorted(trace.makeup))
-            + "."
-        )
-    if trace.estimated_years:
-        lines.append(
-            "No published holiday schedule covers "
-            + ", ".join(map(str, sorted(trace.estimated_years)))
-            + ": Monday to Friday were assumed, so the date is an estimate."
-        )
-    result.explanation = lines
-    return result
 
 
-def _describe_days(days: Iterable[Day]) -> str:
-    """Group consecutive rest days into ranges: '2024-10-01 to 2024-10-07 (National Day)'."""
-    out: list[str] = []
-    run: list[Day] = []
+def _runs(days: Iterable[Day]) -> list[dict]:
+    """Consecutive rest days as ranges with their holiday names (none for a plain weekend)."""
+    runs: list[list[Day]] = []
     for day in sorted(days, key=lambda x: x.date):
-        if run and day.date - run[-1].date == ONE_DAY:
-            run.append(day)
-            continue
-        if run:
-            out.append(_describe_run(run))
-        run = [day]
-    if run:
-        out.append(_describe_run(run))
-    return "; ".join(out)
+        if runs and day.date - runs[-1][-1].date == ONE_DAY:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return [
+        {
+            "from": run[0].date.isoformat(),
+            "to": run[-1].date.isoformat(),
+            "names": sorted({d.name for d in run if d.name}),
+        }
+        for run in runs
+    ]
 
 
-def _describe_run(run: list[Day]) -> str:
-    names = sorted({d.name for d in run if d.name})
-    label = ", ".join(names) if names else "weekend"
-    span = run[0].date.isoformat() if len(run) == 1 else f"{run[0].date.isoformat()} to {run[-1].date.isoformat()}"
-    return f"{span} ({label})"
+# --- The steps in words -------------------------------------------------------------------------
+
+# chinesecalendar names its holidays in English; an operator may record either language.
+HOLIDAY_ZH = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+WEEKDAYS = (
+    ("星期一", "Monday"),
+    ("星期二", "Tuesday"),
+    ("星期三", "Wednesday"),
+    ("星期四", "Thursday"),
+    ("星期五", "Friday"),
+    ("星期六", "Saturday"),
+    ("星期日", "Sunday"),
+)
+UNITS = {
+    "calendar_days": ("{n}日", "{n} calendar days"),
+    "working_days": ("{n}个工作日", "{n} working days"),
+    "months": ("{n}个月", "{n} months"),
+    "years": ("{n}年", "{n} years"),
+}
+FREQUENCIES = {"YEARLY": ("年", "year"), "MONTHLY": ("个月", "month"), "WEEKLY": ("周", "week"), "DAILY": ("日", "day")}
+MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _weekday(iso: str, zh: bool) -> str:
+    return WEEKDAYS[dt.date.fromisoformat(iso).weekday()][0 if zh else 1]
+
+
+def _run_text(run: Mapping, zh: bool) -> str:
+    names = [HOLIDAY_ZH.get(n, n) if zh else n for n in run["names"]]
+    label = ("、" if zh else ", ").join(names) or ("周末" if zh else "weekend")
+    span = run["from"] if run["from"] == run["to"] else f"{run['from']}{'至' if zh else ' to '}{run['to']}"
+    return f"{span}（{label}）" if zh else f"{span} ({label})"
+
+
+def schedule_text(text: str, lang: str) -> str:
+    """A recurrence rule in words: FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=-1 is 每3个月，于当月最后一日
+    / every 3 months, on the month's last day."""
+    zh = lang == "zh"
+    parts = dict(p.split("=", 1) for p in text.split(";") if "=" in p)
+    unit_zh, unit_en = FREQUENCIES.get(parts.get("FREQ", ""), ("期", "period"))
+    interval = int(parts.get("INTERVAL", "1"))
+    if zh:
+        out = f"每{interval if interval > 1 else ''}{unit_zh}"
+    else:
+        out = f"every {interval} {unit_en}s" if interval > 1 else f"every {unit_en}"
+    month, day = parts.get("BYMONTH"), parts.get("BYMONTHDAY")
+    if month:
+        month_name = f"{month}月" if zh else MONTHS_EN[int(month) - 1]
+        if day == "-1":
+            return f"{out}{month_name}最后一日" if zh else f"{out} on the last day of {month_name}"
+        if day:
+            return f"{out}{month_name}{day}日" if zh else f"{out} on {day} {month_name}"
+        return f"{out}{month_name}" if zh else f"{out} in {month_name}"
+    if day == "-1":
+        return f"{out}，于当月最后一日" if zh else f"{out}, on the month's last day"
+    if day:
+        return f"{out}，于当月{day}日" if zh else f"{out}, on day {day} of the month"
+    return out
+
+
+def step_text(step: Mapping, lang: str, event_name: Callable[[str], str] | None = None) -> str:
+    """One step of a due-date computation as a sentence in ``lang`` ("zh" or "en")."""
+    zh = lang == "zh"
+    code = step["code"]
+    if code == "start":
+        if zh:
+            return f"{step['date']}为起算日，当日不计入（民法典第二百零一条）。"
+        return f"{step['date']} is the start day and is not counted (Civil Code art. 201)."
+    if code == "counted":
+        amount = UNITS[step["unit"]][0 if zh else 1].format(n=step["amount"])
+        after = step["direction"] == "after"
+        if zh:
+            return f"{'向后' if after else '向前'}计算{amount}，为{step['date']}。"
+        if step["unit"] == "working_days":
+            return f"Counting {amount} {'after' if after else 'before'} it ends on {step['date']}."
+        return f"{amount} {'after' if after else 'before'} it is {step['date']}."
+    if code == "month_end":
+        if zh:
+            return (
+                f"{step['year']}年{step['month']}月没有{step['day']}日，"
+                "以该月最后一日为期间的最后一日（民法典第二百零二条）。"
+            )
+        return (
+            f"{step['year']}-{step['month']:02d} has no day {step['day']}; "
+            "the period ends on the month's last day (Civil Code art. 202)."
+        )
+    if code == "rest_day_moved":
+        if step["direction"] == "after":
+            if zh:
+                return f"该日为休息日，期间顺延至其后的第一个工作日{step['date']}（民法典第二百零三条）。"
+            return f"That is a rest day; the period ends on the next working day, {step['date']} (art. 203)."
+        if zh:
+            return f"该日为休息日；须在事件之前办理，因此提前至{step['date']}。"
+        return f"That is a rest day; acting before the event means moving earlier, to {step['date']}."
+    if code == "rest_days":
+        runs = [_run_text(run, zh) for run in step["runs"]]
+        return f"跳过的休息日：{'；'.join(runs)}。" if zh else f"Rest days skipped: {'; '.join(runs)}."
+    if code == "makeup_days":
+        days = [f"{d}（{_weekday(d, zh)}）" if zh else f"{d} ({_weekday(d, zh)})" for d in step["dates"]]
+        return f"计入的调休工作日：{'、'.join(days)}。" if zh else f"Make-up working days counted: {', '.join(days)}."
+    if code == "estimated":
+        years = ("、" if zh else ", ").join(map(str, step["years"]))
+        if zh:
+            return f"{years}年的放假安排尚未公布，暂按周一至周五为工作日计算，该日期为估计值。"
+        return (
+            f"No published holiday schedule covers {years}: Monday to Friday were assumed, so the date is an estimate."
+        )
+    if code == "fixed":
+        return f"文本规定的日期：{step['date']}。" if zh else f"Fixed date {step['date']} as the text gives it."
+    if code == "window":
+        if zh:
+            return f"办理期间为{step['start']}至{step['end']}。"
+        return f"Window from {step['start']} to {step['end']}."
+    if code == "event":
+        name = event_name(step["event"]) if event_name else step["event"]
+        return f"“{name}”的日期为{step['date']}。" if zh else f"“{name}” on {step['date']}."
+    if code == "next_period":
+        schedule = schedule_text(step["rrule"], lang)
+        if zh:
+            return f"周期为{schedule}；取{step['after']}当日或之后的下一期。"
+        return f"The schedule is {schedule}; this is the next period on or after {step['after']}."
+    if code == "period":
+        return (
+            f"周期为{schedule_text(step['rrule'], lang)}。"
+            if zh
+            else f"The schedule is {schedule_text(step['rrule'], lang)}."
+        )
+    raise ValueError(f"unknown step {code!r}")
+
+
+def explain_steps(steps: Iterable[Mapping], lang: str, event_name: Callable[[str], str] | None = None) -> list[str]:
+    return [step_text(step, lang, event_name) for step in steps]
 
 
 # --- Catalogue deadline rules -------------------------------------------------------------
@@ -270,13 +423,11 @@ def rule_due(
     note = rule.get("interpretation", "")
     if kind == "fixed":
         d = dt.date.fromisoformat(rule["date"])
-        return RuleOutcome(
-            DueDate(d, explanation=[f"Fixed date {d.isoformat()} as the text gives it."]), interpretation=note
-        )
+        return RuleOutcome(DueDate(d, steps=[{"code": "fixed", "date": d.isoformat()}]), interpretation=note)
     if kind == "window":
         start, end = dt.date.fromisoformat(rule["start"]), dt.date.fromisoformat(rule["end"])
         return RuleOutcome(
-            DueDate(end, opens=start, explanation=[f"Window from {start.isoformat()} to {end.isoformat()}."]),
+            DueDate(end, opens=start, steps=[{"code": "window", "start": start.isoformat(), "end": end.isoformat()}]),
             interpretation=note,
         )
     if kind in ("after_event", "before_event"):
@@ -285,7 +436,7 @@ def rule_due(
             return RuleOutcome(None, f"needs_event:{rule['event']}", note)
         direction = Direction.AFTER if kind == "after_event" else Direction.BEFORE
         due = compute(event_date, rule["amount"], rule["unit"], direction, calendar)
-        due.explanation.insert(0, f"Event '{rule['event']}' on {event_date.isoformat()}.")
+        due.steps.insert(0, {"code": "event", "event": rule["event"], "date": event_date.isoformat()})
         return RuleOutcome(due, interpretation=note)
     if kind == "recurring":
         anchor = rule["anchor"]
@@ -298,7 +449,7 @@ def rule_due(
         if upcoming is None:
             return RuleOutcome(None, "no_more", note)
         return RuleOutcome(
-            DueDate(upcoming, explanation=[f"Next occurrence of {rule['rrule']} on or after {after.isoformat()}."]),
+            DueDate(upcoming, steps=[{"code": "next_period", "rrule": rule["rrule"], "after": after.isoformat()}]),
             interpretation=note,
         )
     return RuleOutcome(None, kind, note)

@@ -8,6 +8,7 @@ catalogue version (regulations.selectors.labels)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,48 @@ class Labels:
         if (("value", f"{fact}:{value}")) in self.names:
             return self.name("value", f"{fact}:{value}", lang)
         return str(value)
+
+
+DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百]+")
+
+
+def chinese_number(text: str) -> int:
+    """二十三 -> 23, 一百零五 -> 105: the numbers of article and item labels."""
+    total, digit = 0, 0
+    for char in text:
+        if char == "百":
+            total, digit = total + (digit or 1) * 100, 0
+        elif char == "十":
+            total, digit = total + (digit or 1) * 10, 0
+        else:
+            digit = DIGITS[char]
+    return total + digit
+
+
+def provision_label(label: str, lang: str) -> str:
+    """A provision's label as a reader of ``lang`` cites it. Chinese readers get the source's
+    own label (第十九条, 二、（一）); English readers the same citation in their conventions:
+    Art. 19, 2.(1), para. 3, sentence 2. Section headings a label quotes stay as written."""
+    if lang == "zh":
+        return label
+    return ", ".join(_label_part(part) for part in label.split("·"))
+
+
+def _label_part(text: str) -> str:
+    n = r"([零〇一二两三四五六七八九十百\d]+)"
+    text = re.sub(f"^{n}$", lambda m: str(_number(m[1])), text)
+    text = re.sub(f"第{n}条", lambda m: f"Art. {_number(m[1])}", text)
+    text = re.sub(f"第{n}段", lambda m: f"para. {_number(m[1])}", text)
+    text = re.sub(f"第{n}句", lambda m: f"sentence {_number(m[1])}", text)
+    text = re.sub(f"{n}、", lambda m: f"{_number(m[1])}.", text)
+    text = re.sub(f"[（(]{n}[）)]", lambda m: f"({_number(m[1])})", text)
+    # What is left in Chinese is a section heading the label quotes.
+    return f"“{text}”" if re.search(r"[\u4e00-\u9fff]", text) else text
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isdigit() else chinese_number(text)
 
 
 def _join(items: list[str], lang: str, last: str = "and") -> str:

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .explain import provision_label
+
 
 class Jurisdiction(models.Model):
     code = models.CharField(primary_key=True, max_length=20)
@@ -184,6 +186,10 @@ class Provision(models.Model):
     def __str__(self) -> str:
         return f"{self.instrument.code} {self.label}"
 
+    def label_in(self, lang: str) -> str:
+        """第十九条 for Chinese readers, Art. 19 for English ones."""
+        return provision_label(self.label, lang)
+
 
 class Obligation(models.Model):
     class Modality(models.TextChoices):
@@ -253,7 +259,7 @@ class Obligation(models.Model):
 
     def reference_in(self, lang: str) -> str:
         """Where it comes from, as a reader cites it: 深度合成管理规定 第十九条."""
-        return f"{self.instrument.short_title_in(lang)} {self.provision.label}"
+        return f"{self.instrument.short_title_in(lang)} {self.provision.label_in(lang)}"
 
     def title_in(self, lang: str) -> str:
         """The one name of an item everywhere (pages, emails, calendars, files, the API):

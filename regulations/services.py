@@ -45,7 +45,7 @@ def _fact_values(vocab, fact: dict) -> list[dict]:
     return fact.get("values", [])
 
 
-def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False, cause: str = "catalogue update") -> LoadResult:
+def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False, cause: dict | None = None) -> LoadResult:
     """Load the catalogue files under ``root`` into the database.
 
     1. Read and check every file (raises ``CatalogInvalid`` listing every problem; nothing is
@@ -73,7 +73,7 @@ def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False, cause: str 
             obligations=catalog.obligation_count,
             changes=changes.as_dict(),
         )
-        after = signals.reports(signals.catalog_changed, dry_run=dry_run, cause=cause)
+        after = signals.reports(signals.catalog_changed, dry_run=dry_run, cause=cause or {"code": "catalogue"})
         if dry_run:
             transaction.set_rollback(True)
     if not dry_run:

@@ -11,11 +11,11 @@ from typing import Any, cast
 
 from django.dispatch import Signal
 
-catalog_changed = Signal()  # keyword arguments: dry_run (bool), cause (str)
-calendar_changed = Signal()  # keyword arguments: dry_run (bool), cause (str)
+catalog_changed = Signal()  # keyword arguments: dry_run (bool), cause (dict: {"code": ...})
+calendar_changed = Signal()  # keyword arguments: dry_run (bool), cause (dict: {"code": ...})
 
 
-def reports(signal: Signal, *, dry_run: bool, cause: str) -> list:
+def reports(signal: Signal, *, dry_run: bool, cause: dict) -> list:
     """Send ``signal`` and gather every receiver's reports."""
     # django-stubs types each response as ``str | None``; receivers of these signals return lists.
     responses = signal.send(sender=None, dry_run=dry_run, cause=cause)

@@ -77,7 +77,9 @@ class DeadlineSerializer(serializers.Serializer):
     due_date = serializers.DateField(allow_null=True)
     opens = serializers.DateField(allow_null=True)
     estimated = serializers.BooleanField()
-    explanation = serializers.ListField(child=serializers.CharField())
+    explanation = serializers.ListField(
+        child=serializers.CharField(), help_text="How the date was computed, step by step, in the request's language."
+    )
     pending = serializers.CharField(help_text="Why there is no date: qualitative, ongoing, needs_event:<key>, no_more.")
     text_zh = serializers.CharField(help_text="The text's own timing words, for qualitative deadlines.")
 
@@ -111,7 +113,7 @@ class ApplicabilityResponseSerializer(serializers.Serializer):
     preview = EvaluationSerializer(many=True)
 
 
-def _deadline(rule_deadline, outcome: RuleOutcome | None) -> dict | None:
+def _deadline(rule_deadline, outcome: RuleOutcome | None, lang: str, labels: Labels) -> dict | None:
     if outcome is None:
         return None
     due = outcome.due
@@ -120,7 +122,7 @@ def _deadline(rule_deadline, outcome: RuleOutcome | None) -> dict | None:
         "due_date": due.due_date.isoformat() if due else None,
         "opens": due.opens.isoformat() if due and due.opens else None,
         "estimated": bool(due and due.estimated),
-        "explanation": list(due.explanation) if due else [],
+        "explanation": due.lines(lang, lambda key: labels.name("event", key, lang)) if due else [],
         "pending": outcome.reason,
         "text_zh": rule_deadline.get("text_zh", ""),
     }
@@ -151,7 +153,7 @@ def evaluation_data(evaluation: Evaluation, lang: str, labels: Labels) -> dict:
             for r in evaluation.reasons
         ],
         "missing": [{"kind": m.kind, "key": m.key} for m in evaluation.missing],
-        "deadline": _deadline(rule.deadline, evaluation.deadline),
+        "deadline": _deadline(rule.deadline, evaluation.deadline, lang, labels),
     }
 
 

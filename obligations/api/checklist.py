@@ -1,9 +1,6 @@
 """The checklist API: items, their history, comments and evidence, the CSV export and the
 re-sync. Item updates are conditional: send the item's ETag as If-Match."""
 
-import csv
-import io
-
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, HttpResponse
@@ -28,10 +25,13 @@ from config.api import (
 from config.parsers import JSONParser
 from regulations.models import Obligation
 
+from ..exports import checklist_csv
 from ..filters import ChecklistFilter
 from ..models import ChecklistItem, Evidence, ItemHistory, Membership
+from ..selectors import member_names
 from ..services import checklist
 from ..services.evidence import SIGNATURES, evidence_add
+from ..wording import due_lines, history_text, superseded_text
 from .base import OrganizationViewSet, scoped
 
 # --- Serializers ---------------------------------------------------------------------------
@@ -68,6 +68,9 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
     completed_by = PersonSerializer(read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField()
     due_estimated = serializers.SerializerMethodField()
+    superseded_reason = serializers.SerializerMethodField(
+        help_text="Why the item was set aside, in the reader's language; empty while it applies."
+    )
 
     class Meta:
         model = ChecklistItem
@@ -134,6 +137,9 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
     def get_due_estimated(self, item) -> bool:
         return bool(item.due_basis.get("estimated"))
 
+    def get_superseded_reason(self, item) -> str:
+        return superseded_text(item.superseded_reason, item.obligation, lang=self._lang())
+
 
 class EvidenceSerializer(serializers.ModelSerializer):
     uploaded_by = PersonSerializer(read_only=True, allow_null=True)
@@ -168,6 +174,9 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
     provision_text = serializers.CharField(source="obligation.provision.text")
     interpretation = serializers.SerializerMethodField(help_text="How the text was read, in the reader's language.")
     reasons = serializers.SerializerMethodField()
+    due_explanation = serializers.SerializerMethodField(
+        help_text="How the due date was computed, step by step, in the reader's language."
+    )
     evidence = EvidenceSerializer(many=True)
 
     class Meta(ChecklistItemSerializer.Meta):
@@ -177,11 +186,15 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
             "provision_text",
             "interpretation",
             "reasons",
+            "due_explanation",
             "due_basis",
             "justification",
             "evidence",
         ]
         read_only_fields = fields
+
+    def get_due_explanation(self, item) -> list[str]:
+        return due_lines(item.due_basis, self._lang())
 
 
 class ChecklistItemUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -203,11 +216,17 @@ class ChecklistItemUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class HistorySerializer(serializers.ModelSerializer):
     actor = PersonSerializer(read_only=True, allow_null=True, help_text="null for changes made by the system (sync).")
+    text = serializers.SerializerMethodField(
+        help_text="The entry as sentences in the reader's language: who changed what, and for the system's changes why."
+    )
 
     class Meta:
         model = ItemHistory
-        fields = ["id", "at", "actor", "action", "changes", "note"]
+        fields = ["id", "at", "actor", "action", "text", "changes", "context", "note"]
         read_only_fields = fields
+
+    def get_text(self, entry) -> str:
+        return history_text(entry, self.context["people"], lang=self.context["lang"])
 
 
 class CommentSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -225,12 +244,6 @@ class EvidenceCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 # --- Views ---------------------------------------------------------------------------------
-
-
-def spreadsheet_safe(text: str) -> str:
-    """Text people typed, made inert for spreadsheet programs: a cell starting with = + - @
-    or a control character would be run as a formula (OWASP "CSV injection")."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def etag(item: ChecklistItem) -> str:
@@ -269,7 +282,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         return super().filter_queryset(queryset) if self.action in ("list", "export") else queryset
 
     def get_queryset(self):
-        if self.action in ("list", "export"):
+        if self.action == "list":
             # The page is picked from the items table alone (its index gives the order); the
             # catalogue rows of those items come in one more query, without the long columns
             # a list never shows (an instrument's source text alone averages 4 KB).
@@ -286,11 +299,24 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
             queryset = ChecklistItem.objects.defer("reasons").prefetch_related(
                 Prefetch("obligation", queryset=obligations), "obligation__roles", "assignee", "completed_by"
             )
+        elif self.action == "export":
+            queryset = ChecklistItem.objects.select_related(
+                "obligation__instrument",
+                "obligation__provision",
+                "obligation__phase",
+                "event",
+                "assignee",
+                "completed_by",
+            ).defer("obligation__instrument__source_text", "obligation__provision__text")
         else:
             queryset = ChecklistItem.objects.select_related(
                 "obligation__instrument", "obligation__provision", "obligation__phase", "assignee", "completed_by"
             ).prefetch_related("obligation__roles", "evidence__uploaded_by")
         return scoped(self, queryset)
+
+    @property
+    def extra_query_params(self) -> tuple[str, ...]:
+        return ("lang",) if self.action == "export" else ()
 
     def get_serializer_class(self):
         return (
@@ -339,7 +365,11 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
     @action(detail=True, filterset_class=None, filter_backends=[], pagination_class=None)
     def history(self, request, organization_id, pk):
         item = self.get_object()
-        return Response(HistorySerializer(item.history.select_related("actor"), many=True).data)
+        entries = item.history.select_related("actor", "item__obligation")
+        return Response(HistorySerializer(entries, many=True, context=self._history_context()).data)
+
+    def _history_context(self) -> dict:
+        return {"lang": language(self.request), "people": member_names(self.organization)}
 
     @extend_schema(request=CommentSerializer, responses={201: HistorySerializer}, filters=False)
     @action(detail=True, methods=["post"], filterset_class=None, filter_backends=[])
@@ -348,7 +378,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         payload = CommentSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         entry = checklist.item_comment(item, actor=request.user, text=payload.validated_data["text"])
-        return Response(HistorySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(HistorySerializer(entry, context=self._history_context()).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"],
@@ -383,70 +413,36 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         )
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        parameters=[
+            OpenApiParameter(
+                "lang",
+                str,
+                enum=["zh", "en"],
+                description="The file's language; by default the request's (Accept-Language).",
+            )
+        ],
+    )
     @action(detail=False, pagination_class=None)
     def export(self, request, organization_id):
-        """The checklist as CSV for auditors (UTF-8 with BOM, so spreadsheet programs read
-        the Chinese text); the list's filters apply."""
+        """The checklist as CSV for auditors, in Chinese or English (UTF-8 with BOM, so
+        spreadsheet programs read the Chinese text); the list's filters apply. Each row links
+        to the item's page."""
+        lang = request.query_params.get("lang") or language(request)
+        if lang not in ("zh", "en"):
+            raise serializers.ValidationError({"lang": ["Either zh or en."]})
         items = self.filter_queryset(self.get_queryset()).annotate(evidence_count=Count("evidence"))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        cell = spreadsheet_safe
-        writer.writerow(
-            [
-                "id",
-                "instrument",
-                "provision",
-                "obligation",
-                "occurrence",
-                "summary_en",
-                "quote_zh",
-                "phase",
-                "kind",
-                "applicability",
-                "status",
-                "due_date",
-                "assignee",
-                "completed_by",
-                "completed_at",
-                "justification",
-                "evidence",
-                "superseded_reason",
-            ]
-        )
-        for item in items:
-            o = item.obligation
-            writer.writerow(
-                [
-                    item.pk,
-                    o.instrument.code,
-                    o.provision.label,
-                    f"{o.instrument.code}:{o.key}",
-                    item.occurrence,
-                    o.summary_en,
-                    o.quote_zh,
-                    o.phase.key,
-                    o.kind,
-                    item.applicability,
-                    item.status,
-                    item.due_date.isoformat() if item.due_date else "",
-                    cell(item.assignee.username if item.assignee else ""),
-                    cell(item.completed_by.username if item.completed_by else ""),
-                    item.completed_at.isoformat() if item.completed_at else "",
-                    cell(item.justification),
-                    item.evidence_count,
-                    cell(item.superseded_reason),
-                ]
-            )
-        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="checklist-{self.organization.slug}.csv"'
+        text = checklist_csv(items, request.build_absolute_uri, lang=lang)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="checklist-{self.organization.slug}-{lang}.csv"'
         return response
 
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT}, filters=False)
     @action(detail=False, methods=["post"], filterset_class=None, filter_backends=[], pagination_class=None)
     def sync(self, request, organization_id):
         """Re-synchronize now (it also happens on every profile and event change)."""
-        plan = checklist.checklist_sync(self.organization, cause=f"requested by {request.user.username}")
+        plan = checklist.checklist_sync(self.organization, cause={"code": "requested", "by": request.user.username})
         return Response(plan.summary())
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, filters=False)
@@ -454,7 +450,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
     def plan(self, request, organization_id):
         """What a sync would change, without changing anything."""
         plan = checklist.checklist_plan(self.organization)
-        return Response({**plan.summary(), **plan.details()})
+        return Response({**plan.summary(), **plan.details(language(request))})
 
 
 class EvidenceViewSet(mixins.RetrieveModelMixin, OrganizationViewSet):

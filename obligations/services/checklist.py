@@ -21,11 +21,12 @@ from django.utils import timezone
 from regulations import selectors
 from regulations.applicability import Evaluation, Outcome, Rule, evaluate
 from regulations.deadlines import DueDate, RuleOutcome, WorkCalendar, occurrences, rule_due
-from regulations.explain import reason_text
+from regulations.explain import Labels, reason_text
 
 from ..errors import ServiceError, StaleVersion
 from ..models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent
 from ..selectors import organization_event_dates, profile_current
+from ..wording import superseded_text
 from . import reminders
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class Plan:
     organization: Organization
     as_of: dt.date
     added: list[Wanted] = field(default_factory=list)
-    superseded: list[tuple[ChecklistItem, str]] = field(default_factory=list)
+    superseded: list[tuple[ChecklistItem, dict]] = field(default_factory=list)  # with why (wording.py)
     restored: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)
     redated: list[tuple[ChecklistItem, Wanted, dt.date | None]] = field(default_factory=list)  # with the old date
     reclassified: list[tuple[ChecklistItem, Wanted]] = field(default_factory=list)
@@ -85,13 +86,16 @@ class Plan:
     def summary(self) -> dict[str, Any]:
         return {"organization": self.organization.pk, "as_of": self.as_of.isoformat(), **self.counts()}
 
-    def details(self) -> dict[str, list[dict]]:
+    def details(self, lang: str = "en") -> dict[str, list[dict]]:
         """What would change, item by item, for people reviewing a catalogue update."""
         return {
             "added": [
                 {"obligation": w.obligation_id, "occurrence": w.occurrence, "due_date": _iso(w)} for w in self.added
             ],
-            "superseded": [{"item": i.pk, "obligation": i.obligation_id, "reason": r} for i, r in self.superseded],
+            "superseded": [
+                {"item": i.pk, "obligation": i.obligation_id, "reason": superseded_text(r, i.obligation, lang=lang)}
+                for i, r in self.superseded
+            ],
             "redated": [
                 {"item": i.pk, "obligation": i.obligation_id, "from": _iso_date(old), "to": _iso(w)}
                 for i, w, old in self.redated
@@ -116,9 +120,9 @@ def _reasons(evaluation: Evaluation) -> list[dict]:
     ]
 
 
-def reasons_in(item: ChecklistItem, lang: str) -> list[dict]:
+def reasons_in(item: ChecklistItem, lang: str, labels: Labels | None = None) -> list[dict]:
     """An item's reasons as sentences in ``lang`` ("zh" or "en"), with the vocabulary's names."""
-    labels = selectors.labels()
+    labels = labels or selectors.labels()
     conditions = item.obligation.conditions
     return [
         {
@@ -136,7 +140,7 @@ def _basis(rule: Rule, outcome: RuleOutcome, start: dt.date | None = None) -> di
     return {
         "rule": dict(rule.deadline),
         "start": start.isoformat() if start else None,
-        "explanation": list(due.explanation) if due else [],
+        "steps": list(due.steps) if due else [],
         "estimated": bool(due and due.estimated),
         "pending": outcome.reason,
     }
@@ -182,11 +186,8 @@ def _wanted_for(
         if deadline["anchor"] == "schedule":
             start = dt.date.fromisoformat(deadline["dtstart"]) if deadline.get("dtstart") else None
             dates = occurrences(deadline, start=start, after=as_of - LOOKBACK, until=as_of + HORIZON)
-            explanation = f"Period of {deadline['rrule']}."
-            return [
-                wanted(d.isoformat(), RuleOutcome(DueDate(d, explanation=[explanation]), interpretation=""))
-                for d in dates
-            ]
+            steps = [{"code": "period", "rrule": deadline["rrule"]}]
+            return [wanted(d.isoformat(), RuleOutcome(DueDate(d, steps=list(steps)))) for d in dates]
         anchor = anchors.get(rule.id)
         if anchor is None:  # never done: due now, then every period after each completion
             return [wanted("", RuleOutcome(None, "awaiting_first_completion"))]
@@ -276,24 +277,28 @@ def checklist_plan(organization: Organization, *, as_of: dt.date | None = None) 
     return plan
 
 
-def _why_not_wanted(item: ChecklistItem, verdict: Evaluation | None, as_of: dt.date) -> str:
-    """Why an existing item should be superseded, or "" to leave it alone."""
+def _why_not_wanted(item: ChecklistItem, verdict: Evaluation | None, as_of: dt.date) -> dict:
+    """Why an existing item should be superseded, as structure (obligations.wording puts it
+    into words), or {} to leave it alone."""
     if verdict is None:
-        return "The obligation was removed from the catalogue."
+        return {"code": "removed"}
     if verdict.outcome is Outcome.DOES_NOT_APPLY:
         failed = next((r for r in verdict.reasons if r.result is False), None)
-        return f"No longer applies: {failed.text('en') if failed else 'see the reasons.'}"
+        return {
+            "code": "not_applicable",
+            "reason": {"code": failed.code, "params": dict(failed.params)} if failed else None,
+        }
     if item.occurrence.startswith("event:"):
-        return "" if item.event_id else "The event it ran from was deleted."
+        return {} if item.event_id else {"code": "event_deleted"}
     if item.occurrence == "":
         if verdict.rule.deadline["kind"] in EVENT_DEADLINES:
-            return "The event was reported; the duty is tracked per event from now on."
-        return ""  # a first period, done, now followed by dated periods
+            return {"code": "event_tracked"}
+        return {}  # a first period, done, now followed by dated periods
     # A recurring period: past or finished periods stay; an open one the schedule no longer
     # produces (the catalogue changed the rule) is superseded.
     if item.status in ChecklistItem.OPEN_STATUSES and item.due_date and item.due_date >= as_of - LOOKBACK:
-        return "The period is no longer part of the obligation's schedule."
-    return ""
+        return {"code": "schedule_changed"}
+    return {}
 
 
 def _due_fields(w: Wanted) -> dict:
@@ -305,12 +310,13 @@ def _due_fields(w: Wanted) -> dict:
 
 
 @transaction.atomic
-def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, cause: str = "") -> Plan:
+def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, cause: dict | None = None) -> Plan:
     """Bring the checklist in line with the current rules, profile, events and calendar.
-    ``cause`` goes into every history entry the sync writes (e.g. "profile v4")."""
+    ``cause`` goes into every history entry the sync writes, as structure that
+    obligations.wording puts into words: {"code": "profile", "version": 4}."""
     Organization.objects.select_for_update().get(pk=organization.pk)  # one sync per organization at a time
     plan = checklist_plan(organization, as_of=as_of)
-    note = f"Checklist sync: {cause}" if cause else "Checklist sync"
+    context = {"cause": cause} if cause else {}
     history: list[ItemHistory] = []
 
     created = ChecklistItem.objects.bulk_create(
@@ -330,7 +336,7 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
     )
     history += [
         ItemHistory(
-            item=i, action=ItemHistory.Action.CREATED, note=note, changes={"due_date": _change(None, i.due_date)}
+            item=i, action=ItemHistory.Action.CREATED, context=context, changes={"due_date": _change(None, i.due_date)}
         )
         for i in created
     ]
@@ -339,17 +345,19 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
     changed: dict[int, ChecklistItem] = {}
     for item, reason in plan.superseded:
         item.superseded_at, item.superseded_reason = now, reason
-        history.append(ItemHistory(item=item, action=ItemHistory.Action.SUPERSEDED, note=f"{note}. {reason}"))
+        history.append(
+            ItemHistory(item=item, action=ItemHistory.Action.SUPERSEDED, context={**context, "superseded": reason})
+        )
         changed[item.pk] = item
     for item, w in plan.restored:
         old_due = item.due_date
-        item.superseded_at, item.superseded_reason = None, ""
+        item.superseded_at, item.superseded_reason = None, {}
         _apply(item, w)
         history.append(
             ItemHistory(
                 item=item,
                 action=ItemHistory.Action.RESTORED,
-                note=note,
+                context=context,
                 changes={"due_date": _change(old_due, item.due_date)},
             )
         )
@@ -361,9 +369,13 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
         changes = {"due_date": _change(old[0], item.due_date)}
         if old[1] != item.opens:
             changes["opens"] = _change(old[1], item.opens)
-        explanation = " ".join(w.basis["explanation"])
         history.append(
-            ItemHistory(item=item, action=ItemHistory.Action.REDATED, note=f"{note}. {explanation}", changes=changes)
+            ItemHistory(
+                item=item,
+                action=ItemHistory.Action.REDATED,
+                context={**context, "steps": w.basis["steps"]},
+                changes=changes,
+            )
         )
         changed[item.pk] = item
     for item, w in plan.reclassified:
@@ -372,7 +384,7 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
             "waiting_for": _change(item.waiting_for, w.waiting_for),
         }
         _apply(item, w)
-        history.append(ItemHistory(item=item, action=ItemHistory.Action.UPDATED, note=note, changes=changes))
+        history.append(ItemHistory(item=item, action=ItemHistory.Action.UPDATED, context=context, changes=changes))
         changed[item.pk] = item
     bumped = set(changed)  # changes users see; a refresh of the reasons alone keeps the ETag
     for item, w in plan.refreshed:
@@ -422,7 +434,7 @@ def _change(old, new) -> dict:
     return {"from": plain(old), "to": plain(new)}
 
 
-def checklist_sync_all(*, cause: str, dry_run: bool = False) -> list[Plan]:
+def checklist_sync_all(*, cause: dict, dry_run: bool = False) -> list[Plan]:
     """Every organization, e.g. after a catalogue update or a new holiday schedule."""
     plans = []
     for organization in Organization.objects.order_by("pk"):
@@ -475,7 +487,7 @@ def item_update(
     ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.UPDATED, changes=changes, note=note)
     reminders.replan([item])
     if "status" in changes and item.obligation.deadline.get("anchor") in ("last_completion", "evidence_date"):
-        checklist_sync(item.organization, cause=f"item {item.pk} {item.status}")  # the next period
+        checklist_sync(item.organization, cause={"code": "next_period"})
     return item
 
 

@@ -34,7 +34,7 @@ def profile_update(
     version = ProfileVersion.objects.create(
         organization=organization, number=current.number + 1, answers=updated, changes=changes, changed_by=changed_by
     )
-    checklist_sync(organization, cause=f"profile version {version.number}")
+    checklist_sync(organization, cause={"code": "profile", "version": version.number})
     return version
 
 
@@ -42,13 +42,16 @@ def profile_update(
 def event_report(*, organization: Organization, reported_by, **fields) -> OrganizationEvent:
     event = validated(OrganizationEvent(organization=organization, reported_by=reported_by, **fields))
     event.save()
-    checklist_sync(organization, cause=f"event {event.type_id} on {event.date} reported")
+    checklist_sync(
+        organization, cause={"code": "event_reported", "event": event.type_id, "date": event.date.isoformat()}
+    )
     return event
 
 
 @transaction.atomic
 def event_delete(event: OrganizationEvent) -> None:
     """A mistaken report: its items are superseded (kept, with their history), not deleted."""
-    organization, label = event.organization, f"{event.type_id} on {event.date}"
+    organization = event.organization
+    cause = {"code": "event_deleted", "event": event.type_id, "date": event.date.isoformat()}
     event.delete()
-    checklist_sync(organization, cause=f"event {label} deleted")
+    checklist_sync(organization, cause=cause)

@@ -30,8 +30,10 @@ from .. import access, selectors, services
 from ..errors import DomainError, StaleVersion
 from ..filters import ChecklistFilter
 from ..models import AuditEvent, CalendarFeed, ChecklistItem, Membership
+from ..selectors import member_names
 from ..services import calendar, checklist
 from ..services.evidence import evidence_add
+from ..wording import due_lines, superseded_text
 from . import forms
 
 GET_OR_POST = require_http_methods(["GET", "HEAD", "POST"])
@@ -295,11 +297,11 @@ def item_page(request, item_id):
         "item_form": item_form,
         "comment_form": comment_form,
         "evidence_form": evidence_form,
-        "history": item.history.all(),
+        "history": item.history.select_related("actor", "item__obligation"),
+        "due_explanation": due_lines(item.due_basis, lang),
+        "superseded_reason": superseded_text(item.superseded_reason, item.obligation, lang=lang),
         # Assignees are kept in the history by id; the page names them.
-        "people": dict(
-            Membership.objects.filter(organization=request.organization).values_list("user_id", "user__username")
-        ),
+        "people": member_names(request.organization),
     }
     return _page(request, "web/item.html", context)
 

@@ -8,7 +8,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from config.api import StrictFieldsMixin
+from config.api import StrictFieldsMixin, language
 
 from ..deadlines import MAX_DATE, MIN_DATE, Direction, Unit, compute
 from ..selectors import work_calendar
@@ -45,7 +45,9 @@ class DeadlineResponseSerializer(serializers.Serializer):
     estimated = serializers.BooleanField(
         help_text="True when a year without a published holiday schedule was involved."
     )
-    explanation = serializers.ListField(child=serializers.CharField())
+    explanation = serializers.ListField(
+        child=serializers.CharField(), help_text="How the date was computed, step by step, in the request's language."
+    )
     skipped_rest_days = serializers.ListField(child=serializers.DateField())
     makeup_days_counted = serializers.ListField(child=serializers.DateField())
 
@@ -67,4 +69,4 @@ def compute_deadline(request):
     payload = DeadlineRequestSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     result = compute(calendar=work_calendar(), **payload.validated_data)
-    return Response(DeadlineResponseSerializer(result).data)
+    return Response(DeadlineResponseSerializer({**vars(result), "explanation": result.lines(language(request))}).data)

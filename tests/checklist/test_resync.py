@@ -53,13 +53,17 @@ def test_item_whose_obligation_stops_applying_is_superseded_with_its_work(shangh
     assert item.superseded_at is not None
     assert item.status == "done"
     assert item.completed_by == alice
-    assert "deep_synthesis_provider" in item.superseded_reason
-    assert item.superseded_reason.startswith("No longer applies")
+    # Kept as structure, read in words in either language.
+    assert item.superseded_reason == {
+        "code": "not_applicable",
+        "reason": {"code": "role_no_match", "params": {"roles": "deep_synthesis_provider"}},
+    }
     assert Evidence.objects.filter(item=item).count() == 1
     assert history_actions(item) == [*before, "superseded"]
     entry = item.history.get(action="superseded")
     assert entry.actor is None
-    assert "profile version 2" in entry.note
+    assert entry.context["cause"] == {"code": "profile", "version": 2}
+    assert entry.note == ""
     assert item.version == done_item.version + 1
 
     assert item.pk not in listed_ids(as_alice, shanghai)
@@ -67,10 +71,19 @@ def test_item_whose_obligation_stops_applying_is_superseded_with_its_work(shangh
     assert item.pk not in listed_ids(as_alice, shanghai, superseded="false")
     listed = as_alice.get(url(shanghai, "checklist/"), {"superseded": "true", "page_size": 200}).json()["results"]
     entry = next(r for r in listed if r["id"] == item.pk)
-    assert entry["superseded_reason"] == item.superseded_reason
+    assert entry["superseded_reason"] == (
+        "No longer applies: Addressed to Deep synthesis service provider, which the organization does not play."
+    )
     assert entry["status"] == "done"
     assert [e["note"] for e in as_alice.get(item_url(item, "evidence/")).json()] == ["Policy adopted by the board."]
-    assert as_alice.get(item_url(item, "history/")).json()[-1]["action"] == "superseded"
+    last = as_alice.get(item_url(item, "history/")).json()[-1]
+    assert last["action"] == "superseded"
+    assert last["text"] == (
+        "The system set the item aside: it no longer applies. Checklist updated after profile version 2 was saved. "
+        + entry["superseded_reason"]
+    )
+    chinese = as_alice.get(item_url(item, "history/"), HTTP_ACCEPT_LANGUAGE="zh-CN").json()[-1]["text"]
+    assert chinese.startswith("系统") and "深度合成服务提供者" in chinese and "不再适用" in chinese
 
 
 def test_superseded_item_detail_is_still_readable(shanghai, alice, as_alice, done_item):
@@ -91,7 +104,7 @@ def test_restoring_the_role_restores_the_item_with_its_evidence(shanghai, alice,
 
     item = ChecklistItem.objects.get(pk=done_item.pk)
     assert item.superseded_at is None
-    assert item.superseded_reason == ""
+    assert item.superseded_reason == {}
     assert item.status == "done"
     assert history_actions(item)[-2:] == ["superseded", "restored"]
     assert ChecklistItem.objects.filter(organization=shanghai, obligation=item.obligation).count() == 1
@@ -137,7 +150,9 @@ def test_deleting_an_event_supersedes_its_items_and_brings_back_the_placeholder(
 
     item.refresh_from_db()
     assert item.superseded_at is not None
-    assert item.superseded_reason == "The event it ran from was deleted."
+    assert item.superseded_reason == {"code": "event_deleted"}
+    detail = as_alice.get(item_url(item), HTTP_ACCEPT_LANGUAGE="zh-CN").json()
+    assert detail["superseded_reason"] == "其所依据的事件报告已被删除。"
     assert item.status == "in_progress"
     assert item.event_id is None
     assert history_actions(item)[-1] == "superseded"

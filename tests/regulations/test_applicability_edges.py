@@ -418,8 +418,8 @@ def test_evaluate_gives_recurring_deadlines_from_the_as_of_date():
     rules = book(rule("r", deadline={**quarterly, "dtstart": "2023-12-31"}))
     deadline = evaluations(rules, PROVIDER, as_of=D(2024, 7, 1))["r"].deadline
     assert deadline.due.due_date == D(2024, 9, 30)
-    assert deadline.due.explanation == [
-        "Next occurrence of FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=-1 on or after 2024-07-01."
+    assert deadline.due.lines() == [
+        "The schedule is every 3 months, on the month's last day; this is the next period on or after 2024-07-01."
     ]
 
 

@@ -14,6 +14,15 @@ def test_compute_endpoint_answers_with_explanation(api):
     assert body["estimated"] is False
     assert body["skipped_rest_days"] == [f"2024-10-0{d}" for d in range(1, 8)]
     assert any("National Day" in line for line in body["explanation"])
+    chinese = api.post(
+        URL, {"start": "2024-09-21", "amount": 10, "unit": "calendar_days"}, format="json", HTTP_ACCEPT_LANGUAGE="zh"
+    ).json()
+    assert chinese["explanation"] == [
+        "2024-09-21为起算日，当日不计入（民法典第二百零一条）。",
+        "向后计算10日，为2024-10-01。",
+        "该日为休息日，期间顺延至其后的第一个工作日2024-10-08（民法典第二百零三条）。",
+        "跳过的休息日：2024-10-01至2024-10-07（国庆节）。",
+    ]
 
 
 def test_compute_endpoint_counts_makeup_days(api):

@@ -47,7 +47,7 @@ def test_compute_explains_rest_days_and_makeup_days():
         D(2025, 2, 1), D(2025, 2, 2), D(2025, 2, 3), D(2025, 2, 4),
     ]  # fmt: skip
     assert result.makeup_days_counted == [D(2025, 1, 26), D(2025, 2, 8)]
-    assert "2025-01-28 to 2025-02-04 (Spring Festival)" in result.explanation[2]
+    assert "2025-01-28 to 2025-02-04 (Spring Festival)" in result.lines()[2]
 
 
 def test_compute_beyond_published_years_is_estimated_monday_to_friday():
@@ -55,7 +55,7 @@ def test_compute_beyond_published_years_is_estimated_monday_to_friday():
     # 12-29, 12-30, 12-31 (2026 data), then 2027-01-01 and 01-04 assumed Monday-Friday.
     assert result.due_date == D(2027, 1, 4)
     assert result.estimated is True
-    assert "2027" in result.explanation[-1]
+    assert "2027" in result.lines()[-1]
 
 
 def test_recorded_schedule_takes_precedence_over_fallback():
@@ -81,7 +81,7 @@ def test_rule_due_after_event_needs_the_event():
     assert rule_due(rule).reason == "needs_event:service_launched"
     outcome = rule_due(rule, events={"service_launched": D(2023, 9, 20)})
     assert outcome.due.due_date == D(2023, 10, 10)  # 10-07 and 10-08 are make-up days
-    assert outcome.due.explanation[0] == "Event 'service_launched' on 2023-09-20."
+    assert outcome.due.lines()[0] == "“service_launched” on 2023-09-20."
 
 
 def test_rule_due_window_fixed_and_qualitative():

@@ -6,7 +6,18 @@ import datetime as dt
 
 import pytest
 
-from regulations.deadlines import Day, DueDate, RuleOutcome, WorkCalendar, YearSchedule, compute, occurrences, rule_due
+from regulations.deadlines import (
+    Day,
+    DueDate,
+    RuleOutcome,
+    WorkCalendar,
+    YearSchedule,
+    compute,
+    occurrences,
+    rule_due,
+    schedule_text,
+    step_text,
+)
 
 D = dt.date
 START_NOT_COUNTED = "{} is the start day and is not counted (Civil Code art. 201)."
@@ -50,7 +61,7 @@ def test_recorded_schedule_holiday_is_named_in_the_explanation():
     result = compute(D(2026, 12, 31), 1, "calendar_days", calendar=RECORDED_2027)
     assert result.due_date == D(2027, 1, 2)
     assert result.estimated is False
-    assert result.explanation[-1] == "Rest days skipped: 2027-01-01 (New Year's Day)."
+    assert result.lines()[-1] == "Rest days skipped: 2027-01-01 (New Year's Day)."
 
 
 # --- compute: explanation lines --------------------------------------------------------------
@@ -63,7 +74,7 @@ def test_compute_rejects_negative_amount_with_its_reason():
 
 def test_compute_calendar_days_ending_on_a_holiday_explains_art_203():
     result = compute(D(2024, 9, 21), 10, "calendar_days")
-    assert result.explanation == [
+    assert result.lines() == [
         START_NOT_COUNTED.format("2024-09-21"),
         "10 calendar days after it is 2024-10-01.",
         "That is a rest day; the period ends on the next working day, 2024-10-08 (art. 203).",
@@ -77,7 +88,7 @@ def test_compute_rest_run_across_two_holidays_names_both():
     # period ends on Saturday 10-07, a make-up working day.
     result = compute(D(2023, 9, 28), 1, "calendar_days")
     assert result.due_date == D(2023, 10, 7)
-    assert result.explanation[-1] == "Rest days skipped: 2023-09-29 to 2023-10-06 (Mid-autumn Festival, National Day)."
+    assert result.lines()[-1] == "Rest days skipped: 2023-09-29 to 2023-10-06 (Mid-autumn Festival, National Day)."
 
 
 def test_compute_before_an_event_explains_moving_earlier():
@@ -85,7 +96,7 @@ def test_compute_before_an_event_explains_moving_earlier():
     # event moves earlier, to Monday 2024-09-30, never later.
     result = compute(D(2025, 1, 5), 3, "months", "before")
     assert result.due_date == D(2024, 9, 30)
-    assert result.explanation == [
+    assert result.lines() == [
         START_NOT_COUNTED.format("2025-01-05"),
         "3 months before it is 2024-10-05.",
         "That is a rest day; acting before the event means moving earlier, to 2024-09-30.",
@@ -95,11 +106,11 @@ def test_compute_before_an_event_explains_moving_earlier():
 
 def test_compute_period_ending_on_a_working_day_has_two_lines():
     # No month-end line for calendar days, nor for a month period with a corresponding day.
-    assert compute(D(2024, 6, 3), 10, "calendar_days").explanation == [
+    assert compute(D(2024, 6, 3), 10, "calendar_days").lines() == [
         START_NOT_COUNTED.format("2024-06-03"),
         "10 calendar days after it is 2024-06-13.",
     ]
-    assert compute(D(2023, 3, 15), 1, "years").explanation == [
+    assert compute(D(2023, 3, 15), 1, "years").lines() == [
         START_NOT_COUNTED.format("2023-03-15"),
         "1 years after it is 2024-03-15.",
     ]
@@ -108,26 +119,26 @@ def test_compute_period_ending_on_a_working_day_has_two_lines():
 def test_compute_month_period_without_corresponding_day_explains_month_end():
     result = compute(D(2024, 8, 31), 6, "months")
     assert result.due_date == D(2025, 2, 28)  # a Friday: no rest-day move
-    assert len(result.explanation) == 3
-    assert result.explanation[1] == "6 months after it is 2025-02-28."
+    assert len(result.lines()) == 3
+    assert result.lines()[1] == "6 months after it is 2025-02-28."
     # The article number is left open here: see the xfail test below.
-    assert result.explanation[2].startswith(
+    assert result.lines()[2].startswith(
         "2025-02 has no day 31; the period ends on the month's last day (Civil Code art. 20"
     )
-    leap = compute(D(2024, 2, 29), 1, "years").explanation
+    leap = compute(D(2024, 2, 29), 1, "years").lines()
     assert leap[2].startswith("2025-02 has no day 29; the period ends on the month's last day (Civil Code art. ")
 
 
 def test_compute_month_end_line_cites_civil_code_art_202():
     # Civil Code art. 202: a period in months or years without a corresponding day ends on the
     # month's last day. Art. 203 is the rest-day rule.
-    line = compute(D(2024, 8, 31), 6, "months").explanation[2]
+    line = compute(D(2024, 8, 31), 6, "months").lines()[2]
     assert line == "2025-02 has no day 31; the period ends on the month's last day (Civil Code art. 202)."
 
 
 def test_compute_working_days_explain_rest_runs_and_makeup_days():
     result = compute(D(2025, 1, 20), 10, "working_days")
-    assert result.explanation == [
+    assert result.lines() == [
         START_NOT_COUNTED.format("2025-01-20"),
         "Counting 10 working days after it ends on 2025-02-08.",
         # A lone weekend day is one run, the Spring Festival another.
@@ -139,7 +150,7 @@ def test_compute_working_days_explain_rest_runs_and_makeup_days():
 def test_compute_working_days_before_an_event_counts_back_over_makeup_days():
     result = compute(D(2023, 10, 9), 2, "working_days", "before")
     assert result.due_date == D(2023, 10, 7)
-    assert result.explanation == [
+    assert result.lines() == [
         START_NOT_COUNTED.format("2023-10-09"),
         "Counting 2 working days before it ends on 2023-10-07.",
         "Make-up working days counted: 2023-10-07 (Saturday), 2023-10-08 (Sunday).",
@@ -151,7 +162,7 @@ def test_compute_estimate_names_every_year_without_a_schedule():
     result = compute(D(2027, 12, 28), 5, "working_days")
     assert result.due_date == D(2028, 1, 4)
     assert result.estimated is True
-    assert result.explanation[-2:] == [
+    assert result.lines()[-2:] == [
         "Rest days skipped: 2028-01-01 to 2028-01-02 (weekend).",
         "No published holiday schedule covers 2027, 2028: Monday to Friday were assumed, so the date is an estimate.",
     ]
@@ -163,12 +174,14 @@ def test_compute_estimate_names_every_year_without_a_schedule():
 def test_rule_due_fixed_and_window_carry_explanation_and_interpretation():
     fixed = rule_due({"kind": "fixed", "date": "2024-12-31", "interpretation": "year-end"})
     assert fixed == RuleOutcome(
-        DueDate(D(2024, 12, 31), explanation=["Fixed date 2024-12-31 as the text gives it."]),
+        DueDate(D(2024, 12, 31), steps=[{"code": "fixed", "date": "2024-12-31"}]),
         interpretation="year-end",
     )
     window = rule_due({"kind": "window", "start": "2023-09-01", "end": "2024-03-31", "interpretation": "existing"})
     assert window == RuleOutcome(
-        DueDate(D(2024, 3, 31), opens=D(2023, 9, 1), explanation=["Window from 2023-09-01 to 2024-03-31."]),
+        DueDate(
+            D(2024, 3, 31), opens=D(2023, 9, 1), steps=[{"code": "window", "start": "2023-09-01", "end": "2024-03-31"}]
+        ),
         interpretation="existing",
     )
     # No interpretation in the rule: an empty one, not None.
@@ -200,8 +213,8 @@ def test_rule_due_before_event_moves_earlier_over_rest_days():
     outcome = rule_due(rule, events={"licence_expires": D(2025, 1, 5)})
     assert outcome.due.due_date == D(2024, 9, 30)
     assert outcome.interpretation == "r"
-    assert outcome.due.explanation == [
-        "Event 'licence_expires' on 2025-01-05.",
+    assert outcome.due.lines() == [
+        "“licence_expires” on 2025-01-05.",
         START_NOT_COUNTED.format("2025-01-05"),
         "3 months before it is 2024-10-05.",
         "That is a rest day; acting before the event means moving earlier, to 2024-09-30.",
@@ -232,7 +245,7 @@ def test_rule_due_recurring_as_of_on_an_occurrence_gives_that_day():
     assert outcome == RuleOutcome(
         DueDate(
             D(2024, 6, 30),
-            explanation=["Next occurrence of FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=-1 on or after 2024-06-30."],
+            steps=[{"code": "next_period", "rrule": "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=-1", "after": "2024-06-30"}],
         )
     )
     assert rule_due(QUARTER_ENDS, as_of=D(2024, 7, 1)).due.due_date == D(2024, 9, 30)
@@ -288,3 +301,55 @@ def test_occurrences_stop_at_the_earlier_of_rule_until_and_horizon():
 def test_occurrences_without_start_begin_on_1_january_of_the_after_year():
     yearly = {"kind": "recurring", "rrule": "FREQ=YEARLY", "anchor": "schedule"}
     assert occurrences(yearly, start=None, after=D(2024, 5, 15), count=2) == [D(2025, 1, 1), D(2026, 1, 1)]
+
+
+# --- The steps in words --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rrule", "zh", "en"),
+    [
+        ("FREQ=YEARLY", "每年", "every year"),
+        ("FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31", "每年12月31日", "every year on 31 December"),
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1", "每年2月最后一日", "every year on the last day of February"),
+        ("FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=-1", "每3个月，于当月最后一日", "every 3 months, on the month's last day"),
+        ("FREQ=MONTHLY;INTERVAL=6", "每6个月", "every 6 months"),
+        ("FREQ=MONTHLY;BYMONTHDAY=15", "每个月，于当月15日", "every month, on day 15 of the month"),
+        ("FREQ=WEEKLY;INTERVAL=2", "每2周", "every 2 weeks"),
+    ],
+)
+def test_schedules_in_words(rrule, zh, en):
+    assert (schedule_text(rrule, "zh"), schedule_text(rrule, "en")) == (zh, en)
+
+
+def test_every_step_reads_in_chinese_without_a_code():
+    month_end = compute(D(2024, 8, 31), 6, "months")
+    before = compute(D(2027, 1, 1), 3, "months", "before")
+    lines = [
+        *month_end.lines("zh"),
+        *before.lines("zh"),
+        *rule_due({"kind": "fixed", "date": "2024-12-31"}).due.lines("zh"),
+        *rule_due({"kind": "window", "start": "2023-09-01", "end": "2024-03-31"}).due.lines("zh"),
+        *rule_due(QUARTER_ENDS, as_of=D(2024, 7, 1)).due.lines("zh"),
+    ]
+    assert lines == [
+        "2024-08-31为起算日，当日不计入（民法典第二百零一条）。",
+        "向后计算6个月，为2025-02-28。",
+        "2025年2月没有31日，以该月最后一日为期间的最后一日（民法典第二百零二条）。",
+        "2027-01-01为起算日，当日不计入（民法典第二百零一条）。",
+        "向前计算3个月，为2026-10-01。",
+        "该日为休息日；须在事件之前办理，因此提前至2026-09-30。",
+        "跳过的休息日：2026-10-01（国庆节）。",
+        "文本规定的日期：2024-12-31。",
+        "办理期间为2023-09-01至2024-03-31。",
+        "周期为每3个月，于当月最后一日；取2024-07-01当日或之后的下一期。",
+    ]
+
+
+def test_event_steps_use_the_given_names_and_unknown_steps_are_refused():
+    outcome = rule_due(
+        {"kind": "after_event", "event": "launched", "amount": 1, "unit": "months"}, events={"launched": D(2024, 1, 31)}
+    )
+    assert outcome.due.lines("zh", {"launched": "服务上线"}.get)[0] == "“服务上线”的日期为2024-01-31。"
+    with pytest.raises(ValueError, match="unknown step"):
+        step_text({"code": "nonsense"}, "en")

@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Show what would move, write nothing.")
 
     def handle(self, *args, dry_run, **options):
-        plans = checklist_sync_all(cause="due dates recomputed after a holiday schedule change", dry_run=dry_run)
+        plans = checklist_sync_all(cause={"code": "calendar"}, dry_run=dry_run)
         verb = "would move" if dry_run else "moved"
         for plan in plans:
             for item, wanted, old in plan.redated:

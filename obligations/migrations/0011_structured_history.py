@@ -1,0 +1,61 @@
+"""Why a sync ran, why an item was set aside and how a date was counted are kept as structure
+and put into words when read (obligations/wording.py). Reasons already written as English text
+are kept as they are: they show as written."""
+
+from django.db import migrations, models
+
+
+def keep_texts(apps, schema_editor):
+    ChecklistItem = apps.get_model("obligations", "ChecklistItem")
+    for item in ChecklistItem.objects.exclude(superseded_text="").only("pk", "superseded_text"):
+        ChecklistItem.objects.filter(pk=item.pk).update(superseded_reason=item.superseded_text)
+
+
+def restore_texts(apps, schema_editor):
+    ChecklistItem = apps.get_model("obligations", "ChecklistItem")
+    for item in ChecklistItem.objects.exclude(superseded_reason={}).only("pk", "superseded_reason"):
+        why = item.superseded_reason
+        text = why if isinstance(why, str) else why.get("code", "")
+        ChecklistItem.objects.filter(pk=item.pk).update(superseded_text=text)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("obligations", "0010_applicability_labels")]
+
+    operations = [
+        migrations.RenameField("checklistitem", "superseded_reason", "superseded_text"),
+        migrations.AddField(
+            model_name="checklistitem",
+            name="superseded_reason",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='Why it was set aside, as structure: {"code": "removed"}; see wording.py.',
+            ),
+        ),
+        migrations.RunPython(keep_texts, restore_texts),
+        migrations.RemoveField("checklistitem", "superseded_text"),
+        migrations.AddField(
+            model_name="itemhistory",
+            name="context",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="For changes the system made: the cause, why the item was set aside, how a date was counted.",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="itemhistory",
+            name="note",
+            field=models.TextField(blank=True, help_text="What the person wrote; the system writes none."),
+        ),
+        migrations.AlterField(
+            model_name="checklistitem",
+            name="due_basis",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="How the due date was computed: rule, start, steps, estimated, pending.",
+            ),
+        ),
+    ]
