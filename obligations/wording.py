@@ -138,14 +138,14 @@ FIELD_NAMES = {
 ACTIONS = {
     "updated": gettext_lazy("%(actor)s updated the item."),
     "redated": gettext_lazy("%(actor)s moved the due date."),
-    "superseded": gettext_lazy("%(actor)s set the item aside: it no longer applies."),
+    "superseded": gettext_lazy("%(actor)s set the item aside."),
     "restored": gettext_lazy("%(actor)s restored the item: it applies again."),
     "commented": gettext_lazy("%(actor)s commented."),
     "evidence_added": gettext_lazy("%(actor)s added evidence."),
 }
 
 
-def _value(field: str, value, people: Mapping[int, str]) -> str:
+def _value(field: str, value, people: Mapping[int, str], lang: str) -> str:
     if value in (None, "", []):
         return _("none")
     if field == "status":
@@ -155,7 +155,8 @@ def _value(field: str, value, people: Mapping[int, str]) -> str:
     if field == "applicability":
         return str(ChecklistItem.Applicability(value).label)
     if field == "waiting_for":
-        return str(len(value))
+        labels = selectors.labels()
+        return ("、" if lang == "zh" else ", ").join(labels.name(m["kind"], m["key"], lang) for m in value)
     return str(value)
 
 
@@ -169,8 +170,8 @@ def history_text(entry: ItemHistory, people: Mapping[int, str], *, lang: str) ->
         _("%(field)s from “%(old)s” to “%(new)s”")
         % {
             "field": FIELD_NAMES.get(field, field),
-            "old": _value(field, change.get("from"), people),
-            "new": _value(field, change.get("to"), people),
+            "old": _value(field, change.get("from"), people, lang),
+            "new": _value(field, change.get("to"), people, lang),
         }
         for field, change in entry.changes.items()
         if change.get("from") != change.get("to")

@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from obligations.models import CalendarFeed, ChecklistItem, Membership
+from tests.plain import problems, vocabulary
 
 from .conftest import (
     EXISTING_APP,
@@ -315,3 +316,35 @@ def test_feed_events_are_in_the_feeds_language(shanghai, as_alice, language, sta
     assert str(event["SUMMARY"]) == item.obligation.title_in(language)
     assert status in str(event["DESCRIPTION"])
     assert item.obligation.summary_in(language) in str(event["DESCRIPTION"])
+
+
+# --- Words, not codes ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_files_feeds_and_item_texts_are_words_in_the_readers_language(shanghai, as_alice, launched, lang):
+    """The CSV, a calendar feed and the item texts of the API (reasons, how a date was
+    computed, why an item was set aside, history) carry no key or code, and in Chinese no
+    English sentence. The organization's own name is the one thing typed in English here."""
+    words = vocabulary()
+    typed = ("Shanghai", "alice", "bob")
+    csv_text = export(as_alice, shanghai, {"lang": lang, "superseded": "true"}).content.decode("utf-8-sig")
+    csv_text += export(as_alice, shanghai, {"lang": lang}).content.decode("utf-8-sig")
+    feed = create_feed(as_alice, shanghai, "全部" if lang == "zh" else "All", language=lang)
+    feed_text = "\n".join(f"{e['SUMMARY']}\n{e['DESCRIPTION']}" for e in feed_events(feed["url"]).values())
+    header = {"HTTP_ACCEPT_LANGUAGE": "zh-CN" if lang == "zh" else "en"}
+    texts = []
+    for item in ChecklistItem.objects.filter(organization=shanghai):
+        detail = as_alice.get(item_url(item), **header).json()
+        texts += [detail["title"], detail["summary"], detail["superseded_reason"], *detail["due_explanation"]]
+        texts += [r["text"] for r in detail["reasons"]]
+        texts += [h["text"] for h in as_alice.get(item_url(item, "history/"), **header).json()]
+    found = {
+        "csv": problems(csv_text, lang, words, typed),
+        "feed": problems(feed_text, lang, words, typed),
+        "api": problems("\n".join(texts), lang, words, typed),
+    }
+    assert found == {"csv": [], "feed": [], "api": []}
+    # The system's history says why it changed the checklist, in words.
+    cause = "报告“服务上线”（2025-01-20）后更新了清单。" if lang == "zh" else "after “Service launched” on 2025-01-20"
+    assert any(cause in text for text in texts)

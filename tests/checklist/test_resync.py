@@ -79,7 +79,7 @@ def test_item_whose_obligation_stops_applying_is_superseded_with_its_work(shangh
     last = as_alice.get(item_url(item, "history/")).json()[-1]
     assert last["action"] == "superseded"
     assert last["text"] == (
-        "The system set the item aside: it no longer applies. Checklist updated after profile version 2 was saved. "
+        "The system set the item aside. Checklist updated after profile version 2 was saved. "
         + entry["superseded_reason"]
     )
     chinese = as_alice.get(item_url(item, "history/"), HTTP_ACCEPT_LANGUAGE="zh-CN").json()[-1]["text"]

@@ -50,3 +50,19 @@ def test_every_curators_note_is_given_in_both_languages(catalog):
         or (o.get("interpretation_zh") and not CJK.search(o["interpretation_zh"]))
     ]
     assert missing == []
+
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def test_text_a_reader_sees_names_things_in_words_not_keys(catalog):
+    """Summaries and curators' notes are shown on the pages: a vocabulary key or a field name
+    of the schema (penalty_ref, text_zh) in them would reach the reader as it is."""
+    fields = ("summary_zh", "summary_en", "interpretation", "interpretation_zh")
+    keyed = [
+        f"{instrument['code']}:{o['id']}:{field}: {sorted(set(SNAKE.findall(o[field])))}"
+        for instrument, o in iter_obligations(catalog)
+        for field in fields
+        if SNAKE.search(o.get(field) or "")
+    ]
+    assert keyed == []
