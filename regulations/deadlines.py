@@ -9,8 +9,9 @@ Conventions (Civil Code arts. 200-204):
   earlier instead, so acting on it is never late.
 - Working days follow the State Council's schedule, make-up working days (调休) included.
   The ``chinesecalendar`` package carries the published years; for a year it does not carry,
-  a schedule recorded by an operator takes precedence, and failing that Monday to Friday is
-  assumed and the result is marked estimated.
+  a schedule recorded by an operator takes precedence, and failing that the statutory
+  holidays of the national holiday rules are counted and the result is marked estimated
+  (see "Years without a published schedule" below).
 Fixed dates written in the text (2024年12月31日前) are not periods and are never moved.
 """
 
@@ -23,6 +24,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 import chinese_calendar
+import holidays
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 
@@ -52,6 +54,10 @@ class Day:
     # "workday", "weekend", "holiday" (statutory, with its name) or "makeup" (调休 workday)
     kind: str
     name: str = ""
+    # In a year with no published schedule: a weekday that schedules have made a day off around
+    # a festival. Counting before an event treats it as a rest day, so the date is never later
+    # than the schedule, once published, will give.
+    maybe_rest: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,13 +101,92 @@ def _package_day(d: dt.date) -> Day:
         working = chinese_calendar.is_workday(d)
         _, name = chinese_calendar.get_holiday_detail(d)
     except NotImplementedError:
-        # No published schedule for this year: assume Monday to Friday, and say so.
-        return Day(d, not weekend, True, "weekend" if weekend else "workday")
+        return _estimated_day(d)
     if working:
         return Day(d, True, False, "makeup" if weekend else "workday")
     if name:
         return Day(d, False, False, "holiday", str(name))
     return Day(d, False, False, "weekend" if weekend else "holiday")
+
+
+# --- Years without a published schedule ----------------------------------------------------
+#
+# The State Council publishes each year's schedule late in the year before. For a year it has
+# not published, the national holiday rules (全国年节及纪念日放假办法, as revised with effect from
+# 2025) still fix the statutory days off: New Year's Day; the Spring Festival's eve and its first
+# three days; Qingming; 1 and 2 May; the Dragon Boat and Mid-Autumn festivals; 1 to 3 October.
+# The lunar and solar-term dates come from the ``holidays`` package. Weekends and these days are
+# rest days, and the result stays marked estimated. What the schedule adds (bridge days, moved
+# weekends) is not known yet: a weekday that past schedules gave off around a festival is a
+# "maybe" rest day, counted as rest only when counting before an event (see Day.maybe_rest).
+
+HOLIDAY_LAW_SINCE = 2025
+FESTIVALS = {
+    "spring": "Chinese New Year (Spring Festival)",
+    "qingming": "Tomb-Sweeping Day",
+    "dragon_boat": "Dragon Boat Festival",
+    "mid_autumn": "Mid-Autumn Festival",
+}
+
+
+@lru_cache(maxsize=64)
+def _festivals(year: int) -> dict[str, dt.date]:
+    """The festivals' dates in ``year``; none beyond the years the package's lunar tables cover
+    (2100), where only the solar-date holidays are known."""
+    found = holidays.China(years=year, language="en_US")
+    dates = {
+        key: [d for d, name in found.items() if label in name and "observed" not in name]
+        for key, label in FESTIVALS.items()
+    }
+    return {key: min(days) for key, days in dates.items() if days}
+
+
+def _days(start: dt.date, first: int, last: int) -> list[dt.date]:
+    return [start + dt.timedelta(days=k) for k in range(first, last + 1)]
+
+
+@lru_cache(maxsize=64)
+def statutory_days(year: int) -> dict[dt.date, str]:
+    """The days off the national holiday rules fix in ``year``, with their names."""
+    f = _festivals(year)
+    named = [
+        ([dt.date(year, 1, 1)], "New Year's Day"),
+        (_days(f["spring"], -1, 2) if "spring" in f else [], "Spring Festival"),
+        ([f["qingming"]] if "qingming" in f else [], "Tomb-sweeping Day"),
+        (_days(dt.date(year, 5, 1), 0, 1), "Labour Day"),
+        ([f["dragon_boat"]] if "dragon_boat" in f else [], "Dragon Boat Festival"),
+        ([f["mid_autumn"]] if "mid_autumn" in f else [], "Mid-autumn Festival"),
+        (_days(dt.date(year, 10, 1), 0, 2), "National Day"),
+    ]
+    return {d: name for dates, name in named for d in dates}
+
+
+@lru_cache(maxsize=64)
+def maybe_rest_days(year: int) -> frozenset[dt.date]:
+    """Every weekday the schedules of 2008-2026 gave off around the festivals, as windows: the
+    Spring Festival from three days before to its seventh day, 29 April to 5 May, 29 September
+    to 8 October, and two days either side of each one-day festival (a Tuesday festival makes
+    the Monday a bridge day; a Saturday one gives the Monday off). Checked against every
+    published year in tests/regulations/test_deadlines_edges.py."""
+    f = _festivals(year)
+    out = set(statutory_days(year)) | set(_days(f["spring"], -3, 7) if "spring" in f else [])
+    out |= set(_days(dt.date(year, 5, 1), -2, 4)) | set(_days(dt.date(year, 10, 1), -2, 7))
+    for day in (dt.date(year, 1, 1), f.get("qingming"), f.get("dragon_boat"), f.get("mid_autumn")):
+        out |= set(_days(day, -2, 2)) if day else set()
+    return frozenset(out)
+
+
+def _estimated_day(d: dt.date) -> Day:
+    weekend = d.weekday() >= 5
+    if d.year < HOLIDAY_LAW_SINCE:  # before the bundled data: Monday to Friday
+        return Day(d, not weekend, True, "weekend" if weekend else "workday")
+    name = statutory_days(d.year).get(d, "")
+    if name:
+        return Day(d, False, True, "holiday", name)
+    if weekend:
+        return Day(d, False, True, "weekend")
+    maybe = d in maybe_rest_days(d.year) or d in maybe_rest_days(d.year + 1)  # late December
+    return Day(d, True, True, "workday", "possible day off" if maybe else "", maybe_rest=maybe)
 
 
 DEFAULT_CALENDAR = WorkCalendar()
@@ -152,12 +237,15 @@ def compute(
     trace = _Trace(calendar)
     steps: list[dict] = [{"code": "start", "date": start.isoformat()}]
 
+    def working(info: Day) -> bool:
+        return info.working and not (direction is Direction.BEFORE and info.maybe_rest)
+
     if unit is Unit.WORKING_DAYS:
         d, counted = start, 0
         while counted < amount:
             d += step
             info = trace.day(d)
-            if info.working:
+            if working(info):
                 counted += 1
                 if info.kind == "makeup":
                     trace.makeup.append(d)
@@ -192,7 +280,7 @@ def compute(
         if unit in (Unit.MONTHS, Unit.YEARS) and nominal.day != start.day:
             steps.append({"code": "month_end", "year": nominal.year, "month": nominal.month, "day": start.day})
         d = nominal
-        while not (info := trace.day(d)).working:
+        while not working(info := trace.day(d)):
             trace.skipped.append(info)
             d += step
         if d != nominal:
@@ -243,6 +331,7 @@ HOLIDAY_ZH = {
     "National Day": "国庆节",
     "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+    "possible day off": "可能的调休放假日",
 }
 WEEKDAYS = (
     ("星期一", "Monday"),
@@ -355,10 +444,19 @@ def step_text(step: Mapping, lang: str, event_name: Callable[[str], str] | None 
         return f"计入的调休工作日：{'、'.join(days)}。" if zh else f"Make-up working days counted: {', '.join(days)}."
     if code == "estimated":
         years = ("、" if zh else ", ").join(map(str, step["years"]))
+        if min(step["years"]) < HOLIDAY_LAW_SINCE:
+            if zh:
+                return f"{years}年的放假安排不在数据之内，暂按周一至周五为工作日计算，该日期为估计值。"
+            return f"No holiday schedule covers {years}: Monday to Friday were assumed, so the date is an estimate."
         if zh:
-            return f"{years}年的放假安排尚未公布，暂按周一至周五为工作日计算，该日期为估计值。"
+            return (
+                f"{years}年的放假安排尚未公布：暂将周末和法定节假日计为休息日"
+                "（在事件之前办理的，往年在节日前后放假的日子也计为休息日），该日期为估计值。"
+            )
         return (
-            f"No published holiday schedule covers {years}: Monday to Friday were assumed, so the date is an estimate."
+            f"No published holiday schedule covers {years} yet: weekends and the statutory holidays were counted as "
+            "rest days (and, counting before an event, the days around them past schedules gave off), so the date "
+            "is an estimate."
         )
     if code == "fixed":
         return f"文本规定的日期：{step['date']}。" if zh else f"Fixed date {step['date']} as the text gives it."

@@ -66,19 +66,20 @@ def run(*args) -> str:
 
 def test_estimated_due_date_before_the_schedule_is_known(launched_late_2026):
     organization, client, item = launched_late_2026
-    # 22-25, 28-31 December are 8 working days; 1 January 2027 (a Friday) is assumed working.
-    assert item.due_date == dt.date(2027, 1, 4)
+    # 22-25, 28-31 December are 8 working days; 1 January 2027 is New Year's Day by law and
+    # the weekend follows; 4 and 5 January are the 9th and 10th working days.
+    assert item.due_date == dt.date(2027, 1, 5)
     assert item.due_basis["estimated"] is True
     assert item.due_basis["steps"][-1] == {"code": "estimated", "years": [2027]}
     detail = client.get(f"/api/v1/organizations/{organization.pk}/checklist/{item.pk}/").json()
     assert detail["due_estimated"] is True
-    assert detail["due_explanation"][-1] == (
-        "No published holiday schedule covers 2027: Monday to Friday were assumed, so the date is an estimate."
+    assert detail["due_explanation"][-1].startswith(
+        "No published holiday schedule covers 2027 yet: weekends and the statutory holidays were counted"
     )
     chinese = client.get(
         f"/api/v1/organizations/{organization.pk}/checklist/{item.pk}/", HTTP_ACCEPT_LANGUAGE="zh-CN"
     ).json()
-    assert chinese["due_explanation"][-1] == "2027年的放假安排尚未公布，暂按周一至周五为工作日计算，该日期为估计值。"
+    assert chinese["due_explanation"][-1].startswith("2027年的放假安排尚未公布：暂将周末和法定节假日计为休息日")
 
 
 def test_recorded_holidays_move_the_due_date_once(launched_late_2026):
@@ -87,14 +88,14 @@ def test_recorded_holidays_move_the_due_date_once(launched_late_2026):
     uid = next(u for u, e in feed_events(feed["url"]).items() if u.startswith(f"checklist-item-{item.pk}@"))
     before = feed_events(feed["url"])[uid]
     assert before["SEQUENCE"] == 0
-    assert before.decoded("DTSTART") == dt.date(2027, 1, 4)
+    assert before.decoded("DTSTART") == dt.date(2027, 1, 5)
     etag = current_etag(client, item)
     history = ItemHistory.objects.filter(item__organization=organization).count()
 
     HolidaySchedule.objects.create(**SCHEDULE_2027)
 
     output = run("recompute_due_dates", "--dry-run")
-    assert f"item {item.pk} would move from 2027-01-04 to 2027-01-07" in output
+    assert f"item {item.pk} would move from 2027-01-05 to 2027-01-07" in output
     moved_before = ChecklistItem.objects.get(pk=item.pk)
     assert (moved_before.due_date, moved_before.due_sequence, moved_before.version) == (
         item.due_date,
@@ -114,7 +115,7 @@ def test_recorded_holidays_move_the_due_date_once(launched_late_2026):
     assert item.due_basis["estimated"] is False
     assert history_actions(item)[-1] == "redated"
     entry = item.history.get(action="redated")
-    assert entry.changes["due_date"] == {"from": "2027-01-04", "to": "2027-01-07"}
+    assert entry.changes["due_date"] == {"from": "2027-01-05", "to": "2027-01-07"}
     assert entry.actor is None
     assert entry.context["cause"] == {"code": "calendar"}
     assert entry.context["steps"] == item.due_basis["steps"]
@@ -138,7 +139,7 @@ def test_recompute_reports_the_old_and_the_new_date(launched_late_2026):
 
     output = run("recompute_due_dates")
 
-    assert f"item {item.pk} moved from 2027-01-04 to 2027-01-07" in output
+    assert f"item {item.pk} moved from 2027-01-05 to 2027-01-07" in output
 
 
 @pytest.fixture
@@ -224,11 +225,11 @@ def test_plan_endpoint_previews_the_move_without_making_it(launched_late_2026):
     assert response.status_code == 200
     plan = response.json()
     assert plan["redated"] == [
-        {"item": item.pk, "obligation": item.obligation_id, "from": "2027-01-04", "to": "2027-01-07"}
+        {"item": item.pk, "obligation": item.obligation_id, "from": "2027-01-05", "to": "2027-01-07"}
     ]
     assert (plan["added"], plan["superseded"]) == ([], [])
     item.refresh_from_db()
-    assert (item.due_date, item.due_sequence) == (dt.date(2027, 1, 4), 0)
+    assert (item.due_date, item.due_sequence) == (dt.date(2027, 1, 5), 0)
 
     summary = client.post(f"/api/v1/organizations/{organization.pk}/checklist/sync/").json()
 
@@ -242,10 +243,10 @@ def test_reminders_follow_a_due_date_moved_by_a_recorded_schedule(launched_late_
 
     _organization, _client, item = launched_late_2026
     planned = Reminder.objects.filter(item=item, status=Reminder.Status.PLANNED)
-    assert set(planned.values_list("due_date", flat=True)) == {dt.date(2027, 1, 4)}
+    assert set(planned.values_list("due_date", flat=True)) == {dt.date(2027, 1, 5)}
     HolidaySchedule.objects.create(**SCHEDULE_2027)
     run("recompute_due_dates")
     assert set(planned.values_list("due_date", flat=True)) == {dt.date(2027, 1, 7)}
-    assert Reminder.objects.filter(item=item, due_date=dt.date(2027, 1, 4), status="cancelled").exists()
+    assert Reminder.objects.filter(item=item, due_date=dt.date(2027, 1, 5), status="cancelled").exists()
     on_the_day = planned.get(kind="due")
     assert on_the_day.send_at.date() == dt.date(2027, 1, 7)

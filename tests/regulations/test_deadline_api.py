@@ -54,12 +54,15 @@ def test_compute_endpoint_names_the_bad_field(api, payload, field):
 
 def test_operator_recorded_schedule_is_used(api):
     before = api.post(URL, {"start": "2026-12-30", "amount": 2, "unit": "working_days"}, format="json").json()
-    assert (before["due_date"], before["estimated"]) == ("2027-01-01", True)
+    assert (before["due_date"], before["estimated"]) == ("2027-01-04", True)  # New Year's Day by law
     HolidaySchedule.objects.create(
-        year=2027, holidays=[{"date": "2027-01-01", "name": "New Year's Day"}], makeup_workdays=[], source="test"
+        year=2027,
+        holidays=[{"date": "2027-01-01", "name": "New Year's Day"}],
+        makeup_workdays=["2027-01-02"],
+        source="test",
     )
     after = api.post(URL, {"start": "2026-12-30", "amount": 2, "unit": "working_days"}, format="json").json()
-    assert (after["due_date"], after["estimated"]) == ("2027-01-04", False)
+    assert (after["due_date"], after["estimated"]) == ("2027-01-02", False)  # the recorded make-up Saturday
 
 
 def test_runs_on_postgresql_in_ci(postgres):

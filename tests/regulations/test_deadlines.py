@@ -50,10 +50,10 @@ def test_compute_explains_rest_days_and_makeup_days():
     assert "2025-01-28 to 2025-02-04 (Spring Festival)" in result.lines()[2]
 
 
-def test_compute_beyond_published_years_is_estimated_monday_to_friday():
+def test_compute_beyond_published_years_is_estimated_from_the_statutory_holidays():
     result = compute(D(2026, 12, 28), 5, "working_days")
-    # 12-29, 12-30, 12-31 (2026 data), then 2027-01-01 and 01-04 assumed Monday-Friday.
-    assert result.due_date == D(2027, 1, 4)
+    # 12-29, 12-30, 12-31 (2026 data), then New Year's Day and the weekend, then 01-04 and 01-05.
+    assert result.due_date == D(2027, 1, 5)
     assert result.estimated is True
     assert "2027" in result.lines()[-1]
 

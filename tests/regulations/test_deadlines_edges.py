@@ -4,8 +4,10 @@ follow the module's conventions (Civil Code arts. 201-203, the State Council sch
 
 import datetime as dt
 
+import chinese_calendar
 import pytest
 
+from regulations import deadlines
 from regulations.deadlines import (
     Day,
     DueDate,
@@ -13,9 +15,11 @@ from regulations.deadlines import (
     WorkCalendar,
     YearSchedule,
     compute,
+    maybe_rest_days,
     occurrences,
     rule_due,
     schedule_text,
+    statutory_days,
     step_text,
 )
 
@@ -158,14 +162,22 @@ def test_compute_working_days_before_an_event_counts_back_over_makeup_days():
 
 
 def test_compute_estimate_names_every_year_without_a_schedule():
-    # 2027-12-29, -30, -31, then Monday 2028-01-03 and Tuesday 01-04, Monday to Friday assumed.
+    # 2027-12-29, -30, -31, then New Year's Day and the weekend, then Monday 01-03 and Tuesday 01-04.
     result = compute(D(2027, 12, 28), 5, "working_days")
     assert result.due_date == D(2028, 1, 4)
     assert result.estimated is True
     assert result.lines()[-2:] == [
-        "Rest days skipped: 2028-01-01 to 2028-01-02 (weekend).",
-        "No published holiday schedule covers 2027, 2028: Monday to Friday were assumed, so the date is an estimate.",
+        "Rest days skipped: 2028-01-01 to 2028-01-02 (New Year's Day).",
+        "No published holiday schedule covers 2027, 2028 yet: weekends and the statutory holidays were counted as "
+        "rest days (and, counting before an event, the days around them past schedules gave off), so the date is "
+        "an estimate.",
     ]
+    # Before the bundled data begins, no rule is assumed: Monday to Friday.
+    early = compute(D(1999, 12, 30), 1, "working_days")
+    assert (early.due_date, early.estimated) == (D(1999, 12, 31), True)
+    assert early.lines()[-1] == (
+        "No holiday schedule covers 1999: Monday to Friday were assumed, so the date is an estimate."
+    )
 
 
 # --- rule_due --------------------------------------------------------------------------------
@@ -232,9 +244,10 @@ def test_rule_due_uses_the_operator_recorded_calendar():
         False,
         [D(2027, 1, 2)],
     )
-    # Without the record, 2027 is guessed Monday to Friday: Friday 01-01 counts.
+    # Without the record, 2027 is estimated: New Year's Day is a rest day by law, the weekend
+    # too (whether it becomes a make-up working day is not known yet).
     fallback = rule_due(rule, events=events).due
-    assert (fallback.due_date, fallback.estimated) == (D(2027, 1, 1), True)
+    assert (fallback.due_date, fallback.estimated) == (D(2027, 1, 4), True)
 
 
 # --- Recurrences ---------------------------------------------------------------------------
@@ -353,3 +366,71 @@ def test_event_steps_use_the_given_names_and_unknown_steps_are_refused():
     assert outcome.due.lines("zh", {"launched": "服务上线"}.get)[0] == "“服务上线”的日期为2024-01-31。"
     with pytest.raises(ValueError, match="unknown step"):
         step_text({"code": "nonsense"}, "en")
+
+
+# --- Years without a published schedule ----------------------------------------------------
+
+# One-off days off that no rule foresees: the 2015 victory-day parade, and the Spring Festival
+# extension of 2020 (the State Council's notice of 26 January 2020) with its weekend.
+ONE_OFF = {D(2015, 9, 3), D(2015, 9, 4), *(D(2020, 1, 31) + dt.timedelta(days=k) for k in range(0, 3))}
+
+
+class Unpublished(WorkCalendar):
+    """The calendar as it would be before a year's schedule is published."""
+
+    def day(self, d: dt.date) -> Day:
+        return deadlines._estimated_day(d)
+
+
+def test_statutory_days_follow_the_current_rules():
+    assert statutory_days(2027) == {
+        D(2027, 1, 1): "New Year's Day",
+        **{D(2027, 2, 5) + dt.timedelta(days=k): "Spring Festival" for k in range(4)},  # eve, days 1-3
+        D(2027, 4, 5): "Tomb-sweeping Day",
+        D(2027, 5, 1): "Labour Day",
+        D(2027, 5, 2): "Labour Day",
+        D(2027, 6, 9): "Dragon Boat Festival",
+        D(2027, 9, 15): "Mid-autumn Festival",
+        **{D(2027, 10, 1) + dt.timedelta(days=k): "National Day" for k in range(3)},
+    }
+    # The published schedules under the same rules made every one of those days a rest day.
+    for year in (2025, 2026):
+        assert [d for d in statutory_days(year) if chinese_calendar.is_workday(d)] == []
+
+
+@pytest.mark.parametrize("year", range(2008, 2027))
+def test_every_weekday_off_in_a_published_year_is_a_maybe_rest_day(year):
+    """Counting before an event must never come out later than the schedule will: every weekday
+    a published schedule gave off lies in the windows the estimate treats as possible days off."""
+    day, missed = D(year, 1, 1), []
+    while day.year == year:
+        off = day.weekday() < 5 and not chinese_calendar.is_workday(day)
+        if off and day not in ONE_OFF and day not in maybe_rest_days(year) | maybe_rest_days(year + 1):
+            missed.append(day)
+        day += dt.timedelta(days=1)
+    assert missed == []
+
+
+@pytest.mark.parametrize("amount", [1, 3, 10, 20])
+def test_an_estimated_date_before_an_event_is_never_later_than_the_published_one(amount):
+    events = [D(2025, 1, 1) + dt.timedelta(days=k) for k in range(0, 730, 3)]
+    late = [
+        (event, estimated, published)
+        for event in events
+        if (estimated := compute(event, amount, "working_days", "before", Unpublished()).due_date)
+        > (published := compute(event, amount, "working_days", "before").due_date)
+    ]
+    assert late == []
+
+
+def test_an_estimated_year_counts_statutory_holidays_and_says_so():
+    # 21 December 2026 plus 10 working days: 1 January 2027 is New Year's Day, not a working day.
+    result = compute(D(2026, 12, 21), 10, "working_days")
+    assert (result.due_date, result.estimated) == (D(2027, 1, 5), True)
+    assert "2027-01-01 to 2027-01-03 (New Year's Day)" in result.lines()[2]
+    assert result.lines("zh")[-1].startswith("2027年的放假安排尚未公布：暂将周末和法定节假日计为休息日")
+    # Before an event, the days around the Spring Festival count as rest too.
+    before = compute(D(2027, 2, 20), 10, "working_days", "before")
+    assert before.due_date == D(2027, 1, 27)
+    assert "2027-02-03 to 2027-02-14 (Spring Festival, possible day off)" in before.lines()[2]
+    assert "2027-02-03至2027-02-14（春节、可能的调休放假日）" in before.lines("zh")[2]
