@@ -31,6 +31,11 @@ class ChecklistFilter(django_filters.FilterSet):
     superseded = StrictBooleanFilter(
         method="filter_superseded", help_text="Superseded items are hidden unless this is true."
     )
+    track = django_filters.ChoiceFilter(
+        choices=ChecklistItem.Track.choices,
+        help_text="duty (the default): what the organization must or must not do; opportunity: support and "
+        "encouragement it may take up, never reminded.",
+    )
 
     class Meta:
         model = ChecklistItem
@@ -61,6 +66,8 @@ class ChecklistFilter(django_filters.FilterSet):
         queryset = super().qs
         if not self.form.cleaned_data.get("superseded"):
             queryset = queryset.current()
+        if not self.form.cleaned_data.get("track"):
+            queryset = queryset.duties()
         return queryset
 
 

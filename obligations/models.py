@@ -193,10 +193,17 @@ class ChecklistItemQuerySet(models.QuerySet):
             superseded_at__isnull=True,
             status__in=ChecklistItem.OPEN_STATUSES,
             applicability=ChecklistItem.Applicability.APPLIES,
+            track=ChecklistItem.Track.DUTY,
         )
 
     def actionable(self):
         return self.filter(self.actionable_q())
+
+    def duties(self):
+        return self.filter(track=ChecklistItem.Track.DUTY)
+
+    def opportunities(self):
+        return self.filter(track=ChecklistItem.Track.OPPORTUNITY)
 
     def overdue(self, today: dt.date):
         return self.actionable().filter(due_date__lt=today)
@@ -206,6 +213,13 @@ class ChecklistItem(models.Model):
     """One thing an organization must do: an obligation, once, per period of a recurring duty,
     or per reported event. Items are never deleted: when an obligation stops applying the item
     is superseded, keeping its history and evidence."""
+
+    class Track(models.TextChoices):
+        # What the organization must or must not do: worked through, reminded, overdue.
+        DUTY = "duty", _("Duty")
+        # What it may take up (support, subsidies, encouragement): listed with how to apply,
+        # never reminded and never overdue.
+        OPPORTUNITY = "opportunity", _("Opportunity")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -227,6 +241,7 @@ class ChecklistItem(models.Model):
         OrganizationEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="checklist_items"
     )
     applicability = models.CharField(max_length=20, choices=Applicability.choices)
+    track = models.CharField(max_length=12, choices=Track.choices, default=Track.DUTY)
     waiting_for = models.JSONField(default=list, blank=True, help_text="Answers a needs-review item waits for.")
     reasons = models.JSONField(default=list, blank=True, help_text="Why it applies, as last evaluated.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
@@ -264,7 +279,7 @@ class ChecklistItem(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "superseded_at", "due_date"]),
+            models.Index(fields=["organization", "track", "superseded_at", "due_date"]),
             models.Index(fields=["organization", "status"]),
         ]
 
@@ -278,6 +293,7 @@ class ChecklistItem(models.Model):
             self.superseded_at is None
             and self.status in self.OPEN_STATUSES
             and self.applicability == self.Applicability.APPLIES
+            and self.track == self.Track.DUTY
         )
 
     def is_overdue(self, today: dt.date) -> bool:

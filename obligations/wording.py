@@ -87,6 +87,9 @@ SUPERSEDED = {
     "event_deleted": gettext_lazy("The event it ran from was deleted."),
     "event_tracked": gettext_lazy("The event was reported; the duty is tracked per event from now on."),
     "schedule_changed": gettext_lazy("The period is no longer part of the obligation’s schedule."),
+    "not_for_organizations": gettext_lazy(
+        "The text sets a goal for the region or its government, not something the organization must do."
+    ),
 }
 
 
@@ -134,6 +137,7 @@ FIELD_NAMES = {
     "opens": gettext_lazy("window opening"),
     "applicability": gettext_lazy("applicability"),
     "waiting_for": gettext_lazy("open questions"),
+    "track": gettext_lazy("list"),
 }
 ACTIONS = {
     "updated": gettext_lazy("%(actor)s updated the item."),
@@ -154,6 +158,8 @@ def _value(field: str, value, people: Mapping[int, str], lang: str) -> str:
         return people.get(value, _("a former member"))
     if field == "applicability":
         return str(ChecklistItem.Applicability(value).label)
+    if field == "track":
+        return str(ChecklistItem.Track(value).label)
     if field == "waiting_for":
         labels = selectors.labels()
         return ("、" if lang == "zh" else ", ").join(labels.name(m["kind"], m["key"], lang) for m in value)

@@ -206,6 +206,11 @@ class Obligation(models.Model):
         INCENTIVE = "incentive", _("Incentive or opportunity")
         AUTHORITY_DUTY = "authority_duty", _("Authority duty")
 
+    # Where an obligation of each kind lands for an organization it applies to: the checklist of
+    # what it must (not) do, the list of opportunities it may take up, or nowhere (a target is
+    # a goal the region sets itself, not something an organization does or fails to do).
+    TRACKS = {"duty": "duty", "prohibition": "duty", "authority_duty": "duty", "incentive": "opportunity"}
+
     class DeadlineKind(models.TextChoices):
         FIXED = "fixed"
         WINDOW = "window"

@@ -89,6 +89,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
             "occurrence",
             "event",
             "applicability",
+            "track",
             "waiting_for",
             "status",
             "assignee",

@@ -64,8 +64,10 @@ def feed_for_secret(secret: str) -> CalendarFeed | None:
 
 
 def feed_items(feed: CalendarFeed):
-    items = ChecklistItem.objects.filter(organization=feed.organization, due_date__isnull=False).select_related(
-        "obligation__instrument", "obligation__provision"
+    items = (
+        ChecklistItem.objects.duties()
+        .filter(organization=feed.organization, due_date__isnull=False)
+        .select_related("obligation__instrument", "obligation__provision")
     )
     if feed.member_id:
         items = items.filter(assignee_id=feed.member_id)

@@ -22,6 +22,7 @@ from regulations import selectors
 from regulations.applicability import Evaluation, Outcome, Rule, evaluate
 from regulations.deadlines import DueDate, RuleOutcome, WorkCalendar, occurrences, rule_due
 from regulations.explain import Labels, reason_text
+from regulations.models import Obligation
 
 from ..errors import ServiceError, StaleVersion
 from ..models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent
@@ -50,6 +51,7 @@ class Wanted:
     occurrence: str
     event_id: int | None
     applicability: str
+    track: str
     waiting_for: list[dict]
     reasons: list[dict]
     due: DueDate | None
@@ -162,6 +164,7 @@ def _wanted_for(
             occurrence,
             event.pk if event else None,
             evaluation.outcome.value,
+            Obligation.TRACKS[rule.info["kind"]],
             [{"kind": m.kind, "key": m.key} for m in evaluation.missing],
             _reasons(evaluation),
             outcome.due,
@@ -243,7 +246,7 @@ def checklist_plan(organization: Organization, *, as_of: dt.date | None = None) 
         if evaluation.preview:
             continue
         verdicts[evaluation.rule.id] = evaluation
-        if evaluation.outcome is not Outcome.DOES_NOT_APPLY:
+        if evaluation.outcome is not Outcome.DOES_NOT_APPLY and evaluation.rule.info["kind"] in Obligation.TRACKS:
             for found in _wanted_for(evaluation, events, anchors, as_of, calendar):
                 wanted[found.key] = found
 
@@ -269,7 +272,7 @@ def checklist_plan(organization: Organization, *, as_of: dt.date | None = None) 
             w.basis["estimated"],
         ):
             plan.redated.append((item, w, item.due_date))
-        if (item.applicability, item.waiting_for) != (w.applicability, w.waiting_for):
+        if (item.applicability, item.waiting_for, item.track) != (w.applicability, w.waiting_for, w.track):
             plan.reclassified.append((item, w))
         elif item.reasons != w.reasons or item.due_basis != w.basis:
             plan.refreshed.append((item, w))
@@ -282,6 +285,8 @@ def _why_not_wanted(item: ChecklistItem, verdict: Evaluation | None, as_of: dt.d
     into words), or {} to leave it alone."""
     if verdict is None:
         return {"code": "removed"}
+    if verdict.rule.info["kind"] not in Obligation.TRACKS:
+        return {"code": "not_for_organizations"}
     if verdict.outcome is Outcome.DOES_NOT_APPLY:
         failed = next((r for r in verdict.reasons if r.result is False), None)
         return {
@@ -327,6 +332,7 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
                 occurrence=w.occurrence,
                 event_id=w.event_id,
                 applicability=w.applicability,
+                track=w.track,
                 waiting_for=w.waiting_for,
                 reasons=w.reasons,
                 **_due_fields(w),
@@ -382,6 +388,7 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
         changes = {
             "applicability": _change(item.applicability, w.applicability),
             "waiting_for": _change(item.waiting_for, w.waiting_for),
+            "track": _change(item.track, w.track),
         }
         _apply(item, w)
         history.append(ItemHistory(item=item, action=ItemHistory.Action.UPDATED, context=context, changes=changes))
@@ -399,6 +406,7 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
             "superseded_at",
             "superseded_reason",
             "applicability",
+            "track",
             "waiting_for",
             "reasons",
             "due_date",
@@ -423,6 +431,7 @@ def _apply(item: ChecklistItem, w: Wanted) -> None:
     for name, value in _due_fields(w).items():
         setattr(item, name, value)
     item.applicability, item.waiting_for, item.reasons = w.applicability, w.waiting_for, w.reasons
+    item.track = w.track
     item.event_id = w.event_id
     item.updated_at = timezone.now()
 

@@ -115,7 +115,8 @@ def organizations(request):
 
 
 def _items(request):
-    return ChecklistItem.objects.filter(organization=request.organization).current()
+    """The organization's current duties: what the dashboard counts."""
+    return ChecklistItem.objects.filter(organization=request.organization).current().duties()
 
 
 @member_page
@@ -184,9 +185,22 @@ def checklist_page(request):
         "statuses": ChecklistItem.Status.choices,
         "phases": sorted(phases.items(), key=lambda kv: kv[1]),
         "instruments": [(i.code, i.short_title_in(lang)) for i in instruments.order_by("code")],
-        "kinds": Obligation.Kind.choices,
+        "kinds": [(k, label) for k, label in Obligation.Kind.choices if Obligation.TRACKS.get(k) == "duty"],
     }
     return _page(request, "web/checklist.html", context)
+
+
+@member_page
+@require_safe
+def opportunities_page(request):
+    """Support, subsidies and encouragement the organization may take up: apart from the
+    checklist, with how to apply and by when, and which answers would settle the uncertain ones."""
+    items = _item_queryset(request).current().opportunities().exclude(status=ChecklistItem.Status.NOT_APPLICABLE)
+    context = {
+        "open": items.filter(applicability=ChecklistItem.Applicability.APPLIES),
+        "maybe": items.filter(applicability=ChecklistItem.Applicability.NEEDS_REVIEW),
+    }
+    return _page(request, "web/opportunities.html", context)
 
 
 def _members(organization):

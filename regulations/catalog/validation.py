@@ -384,6 +384,9 @@ class _Checker:
             self.fail((*base, "phase"), f"unknown phase '{ob['phase']}'")
         if (ob["kind"] == "prohibition") != (ob["modality"] == "must_not"):
             self.fail((*base, "kind"), "a prohibition has modality must_not, and must_not is a prohibition")
+        if ob["kind"] == "duty" and ob["modality"] in ("encouraged", "may"):
+            message = f"'{ob['modality']}' is not a duty: an incentive or a permission is kind incentive"
+            self.fail((*base, "kind"), message)
         if "conditions" in ob:
             self._check_condition((*base, "conditions"), ob["conditions"])
         self._check_deadline((*base, "deadline"), ob["deadline"])

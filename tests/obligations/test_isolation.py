@@ -501,6 +501,7 @@ PAGE_REGISTRY: dict[str, PageEntry] = {
     "web-audit": PageEntry(),
     "web-dashboard": PageEntry(),
     "web-checklist": PageEntry(),
+    "web-opportunities": PageEntry(),
     "web-item": PageEntry(
         make_object=_new_item,
         posts={

@@ -59,6 +59,8 @@ def test_bad_quote_is_rejected_with_file_line_and_entry_and_keeps_previous_catal
         ("effective: '2023-01-10'", "effective: '2023-02-30'", "is not a calendar date"),
         ("[deep_synthesis_provider]", "[deep_synthesis_providr]", "unknown role 'deep_synthesis_providr'"),
         ("unit: working_days", "unit: work_days", "is not valid under any of the given schemas"),
+        ("  modality: must\n  kind: duty", "  modality: encouraged\n  kind: duty", "'encouraged' is not a duty"),
+        ("  modality: must\n  kind: duty", "  modality: may\n  kind: duty", "'may' is not a duty"),
     ],
 )
 def test_catalogue_mistakes_are_named(tree, old, new, message):

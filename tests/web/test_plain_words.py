@@ -61,7 +61,7 @@ def organization(django_user_model):
     evidence_add(done, actor=wang, evidence_date=dt.date.today(), note="董事会已通过制度。")
     item_comment(done, actor=li, text="请法务复核。")
     profile_update(organization=organization, answers={"features": None}, unset=[], replace=False, changed_by=wang)
-    roles = [r for r in DEMO_PROFILE["roles"] if r != "enterprise"]
+    roles = [r for r in DEMO_PROFILE["roles"] if r != "app_operator"]
     profile_update(organization=organization, answers={"roles": roles}, unset=[], replace=False, changed_by=wang)
     return organization
 
@@ -83,6 +83,7 @@ def pages(organization) -> dict[str, str]:
         "checklist": f"{base}/checklist/",
         "checklist-filtered": f"{base}/checklist/?phase={phase}&status=open&instrument={instrument}",
         "checklist-set-aside": f"{base}/checklist/?superseded=true",
+        "opportunities": f"{base}/opportunities/",
         "item-dated": f"{base}/checklist/{dated.pk}/",
         "item-waiting": f"{base}/checklist/{waiting.pk}/",
         "item-set-aside": f"{base}/checklist/{set_aside.pk}/",
