@@ -87,6 +87,7 @@ SUPERSEDED = {
     "event_deleted": gettext_lazy("The event it ran from was deleted."),
     "event_tracked": gettext_lazy("The event was reported; the duty is tracked per event from now on."),
     "schedule_changed": gettext_lazy("The period is no longer part of the obligation’s schedule."),
+    "series_dated": gettext_lazy("The series is dated from the event that started it: see its current period."),
     "not_for_organizations": gettext_lazy(
         "The text sets a goal for the region or its government, not something the organization must do."
     ),

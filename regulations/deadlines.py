@@ -472,6 +472,24 @@ def step_text(step: Mapping, lang: str, event_name: Callable[[str], str] | None 
         if zh:
             return f"周期为{schedule}；取{step['after']}当日或之后的下一期。"
         return f"The schedule is {schedule}; this is the next period on or after {step['after']}."
+    if code == "last_fulfilment":
+        return f"上一期于{step['date']}完成。" if zh else f"The last period was fulfilled on {step['date']}."
+    if code == "period_end":
+        schedule = schedule_text(step["rrule"], lang)
+        if zh:
+            return f"周期为{schedule}；本期于{step['date']}届满。"
+        return f"The schedule is {schedule}; this period ends on {step['date']}."
+    if code == "on_event_day":
+        if zh:
+            return f"文本要求“{step['words']}”，按事件当日{step['date']}计（解读：文本未规定期间）。"
+        return (
+            f"The text says “{step['words']}”: due on the day of the event, {step['date']} "
+            "(a reading: the text sets no period)."
+        )
+    if code == "before_event_day":
+        if zh:
+            return f"文本要求“{step['words']}”，须在事件之前办理，即不晚于{step['date']}（解读）。"
+        return f"The text says “{step['words']}”: before the event, so by {step['date']} (a reading of the text)."
     if code == "period":
         return (
             f"周期为{schedule_text(step['rrule'], lang)}。"
@@ -537,20 +555,80 @@ def rule_due(
         due.steps.insert(0, {"code": "event", "event": rule["event"], "date": event_date.isoformat()})
         return RuleOutcome(due, interpretation=note)
     if kind == "recurring":
-        anchor = rule["anchor"]
-        if anchor == "schedule":
-            base = dt.date.fromisoformat(rule["dtstart"]) if rule.get("dtstart") else None
-        else:
-            base = anchor_date
-        after = as_of or dt.date.today()
-        upcoming = next(iter(occurrences(rule, start=base, after=after, count=1)), None)
-        if upcoming is None:
-            return RuleOutcome(None, "no_more", note)
-        return RuleOutcome(
-            DueDate(upcoming, steps=[{"code": "next_period", "rrule": rule["rrule"], "after": after.isoformat()}]),
-            interpretation=note,
-        )
+        if rule["anchor"] == "schedule":
+            return _scheduled(rule, as_of or dt.date.today(), note)
+        return _series(rule, events, anchor_date, calendar, note)
+    if kind == "qualitative" and rule.get("event") in events:
+        return _qualitative(rule, events[rule["event"]], note)
     return RuleOutcome(None, kind, note)
+
+
+# Timing words that fix a day relative to the event they follow (marked as an interpretation:
+# the text gives no period). 立即 and 第一时间 ("at once") after an incident and 在申报时 ("when
+# applying") fall on the event's day; the "before" words fall on the day before the event,
+# which the organization reports as planned (先备案后开展业务: filed before the launch).
+ON_THE_DAY = frozenset({"立即", "第一时间", "在申报时"})
+BEFORE = frozenset({"在科技活动开展前", "在开展科技活动前", "立项前", "先履行备案手续后再开展业务"})
+
+
+def _qualitative(rule: Mapping, event_date: dt.date, note: str) -> RuleOutcome:
+    words = rule["text_zh"]
+    steps = [{"code": "event", "event": rule["event"], "date": event_date.isoformat()}]
+    if words in ON_THE_DAY:
+        steps.append({"code": "on_event_day", "words": words, "date": event_date.isoformat()})
+        return RuleOutcome(DueDate(event_date, steps=steps), interpretation=note)
+    if words in BEFORE:
+        day_before = event_date - ONE_DAY
+        steps.append({"code": "before_event_day", "words": words, "date": day_before.isoformat()})
+        return RuleOutcome(DueDate(day_before, steps=steps), interpretation=note)
+    return RuleOutcome(None, "qualitative", note)  # 及时, 定期: no day, though the event is known
+
+
+def _scheduled(rule: Mapping, after: dt.date, note: str) -> RuleOutcome:
+    """A series on the calendar (每年12月31日前): the dates the text fixes, never moved."""
+    start = dt.date.fromisoformat(rule["dtstart"]) if rule.get("dtstart") else None
+    upcoming = next(iter(occurrences(rule, start=start, after=after, count=1)), None)
+    if upcoming is None:
+        return RuleOutcome(None, "no_more", note)
+    steps = [{"code": "next_period", "rrule": rule["rrule"], "after": after.isoformat()}]
+    return RuleOutcome(DueDate(upcoming, steps=steps), interpretation=note)
+
+
+def _series(
+    rule: Mapping, events: Mapping[str, dt.date], anchor_date: dt.date | None, calendar: WorkCalendar, note: str
+) -> RuleOutcome:
+    """A series that runs from the organization's own dates: one period after the last
+    fulfilment (its completion or its evidence date) or, before the first, after the event
+    that started the series (an authorization granted). Each due date is a period's end, so
+    one falling on a rest day runs to the next working day (Civil Code art. 203)."""
+    if anchor_date is not None:
+        base, first = anchor_date, {"code": "last_fulfilment", "date": anchor_date.isoformat()}
+    elif rule.get("event") in events:
+        base = events[rule["event"]]
+        first = {"code": "event", "event": rule["event"], "date": base.isoformat()}
+    elif rule.get("event"):
+        return RuleOutcome(None, f"needs_event:{rule['event']}", note)
+    else:
+        return RuleOutcome(None, "awaiting_first_completion", note)
+    end = next(iter(occurrences(rule, start=base, after=base + ONE_DAY, count=1)), None)
+    if end is None:
+        return RuleOutcome(None, "no_more", note)
+    trace, d = _Trace(calendar), end
+    while not (info := trace.day(d)).working:
+        trace.skipped.append(info)
+        d += ONE_DAY
+    steps = [first, {"code": "period_end", "rrule": rule["rrule"], "date": end.isoformat()}]
+    if d != end:
+        steps += [
+            {"code": "rest_day_moved", "direction": "after", "date": d.isoformat()},
+            {"code": "rest_days", "runs": _runs(trace.skipped)},
+        ]
+    if trace.estimated_years:
+        steps.append({"code": "estimated", "years": sorted(trace.estimated_years)})
+    due = DueDate(
+        d, estimated=bool(trace.estimated_years), steps=steps, skipped_rest_days=[x.date for x in trace.skipped]
+    )
+    return RuleOutcome(due, interpretation=note)
 
 
 def occurrences(

@@ -191,13 +191,15 @@ def _wanted_for(
             dates = occurrences(deadline, start=start, after=as_of - LOOKBACK, until=as_of + HORIZON)
             steps = [{"code": "period", "rrule": deadline["rrule"]}]
             return [wanted(d.isoformat(), RuleOutcome(DueDate(d, steps=list(steps)))) for d in dates]
+        # One period after the last fulfilment or, before the first, after the event that
+        # started the series; with neither, one undated item says what it waits for.
         anchor = anchors.get(rule.id)
-        if anchor is None:  # never done: due now, then every period after each completion
-            return [wanted("", RuleOutcome(None, "awaiting_first_completion"))]
-        outcome = rule_due(deadline, as_of=anchor + dt.timedelta(days=1), anchor_date=anchor, calendar=calendar)
+        latest = {e.type_id: e.date for e in events}  # events come in date order
+        outcome = rule_due(deadline, events=latest, anchor_date=anchor, calendar=calendar)
         if outcome.due is None:
-            return []
-        return [wanted(outcome.due.due_date.isoformat(), outcome, start=anchor)]
+            return [] if anchor else [wanted("", outcome)]
+        started = anchor or latest.get(deadline.get("event", ""))
+        return [wanted(outcome.due.due_date.isoformat(), outcome, start=started)]
     return [wanted("", rule_due(deadline, as_of=as_of, calendar=calendar))]
 
 
@@ -298,6 +300,8 @@ def _why_not_wanted(item: ChecklistItem, verdict: Evaluation | None, as_of: dt.d
     if item.occurrence == "":
         if verdict.rule.deadline["kind"] in EVENT_DEADLINES:
             return {"code": "event_tracked"}
+        if item.status in ChecklistItem.OPEN_STATUSES:  # the series now has dated periods
+            return {"code": "series_dated"}
         return {}  # a first period, done, now followed by dated periods
     # A recurring period: past or finished periods stay; an open one the schedule no longer
     # produces (the catalogue changed the rule) is superseded.

@@ -453,6 +453,11 @@ class _Checker:
             except (ValueError, TypeError) as exc:
                 self.fail((*path, "rrule"), f"not an RFC 5545 rule: {exc}")
             self._parse_date((*path, "until"), rule.get("until"))
+            if "event" in rule:
+                if rule["anchor"] == "schedule":
+                    self.fail((*path, "event"), "a series on the calendar starts on its own dates, not at an event")
+                elif rule["event"] not in self.vocab.events:
+                    self.fail((*path, "event"), f"unknown event '{rule['event']}'")
 
 
 def instrument_files(root: Path) -> list[Path]:

@@ -250,3 +250,37 @@ def test_reminders_follow_a_due_date_moved_by_a_recorded_schedule(launched_late_
     assert Reminder.objects.filter(item=item, due_date=dt.date(2027, 1, 5), status="cancelled").exists()
     on_the_day = planned.get(kind="due")
     assert on_the_day.send_at.date() == dt.date(2027, 1, 7)
+
+
+HANGZHOU_OPERATOR = {
+    "roles": ["authorized_operator", "enterprise"],
+    "registered_in": "CN-ZJ-HZ",
+    "operates_in": ["CN-ZJ-HZ"],
+    "data_sourced_in": ["CN-ZJ-HZ"],
+}
+SEMIANNUAL_REPORT = "hz-public-data-authorized-operation-2023:semiannual-security-report"
+
+
+def test_a_report_series_starts_at_the_authorization_and_then_follows_each_report(
+    make_user, make_organization, client_for, time_machine
+):
+    from .conftest import at, item_for, patch_item, report_event
+
+    time_machine.move_to(at(2025, 4, 1), tick=False)
+    admin = make_user("hz-admin")
+    organization = make_organization(admin, "Hangzhou", profile=HANGZHOU_OPERATOR)
+    client = client_for(admin)
+    waiting = item_for(organization, SEMIANNUAL_REPORT, "")
+    assert (waiting.due_date, waiting.due_basis["pending"]) == (None, "needs_event:authorization_granted")
+
+    report_event(client, organization, "authorization_granted", "2025-03-14")
+
+    first = item_for(organization, SEMIANNUAL_REPORT, "2025-09-15")  # 14 September is a Sunday
+    assert first.due_basis["steps"][0] == {"code": "event", "event": "authorization_granted", "date": "2025-03-14"}
+    waiting.refresh_from_db()
+    assert waiting.superseded_reason == {"code": "series_dated"}
+    # Reported on 3 April 2026: the next period ends on 3 October, in the National Day holiday.
+    time_machine.move_to(at(2026, 4, 3), tick=False)
+    assert patch_item(client, first, {"status": "done"}).status_code == 200
+    second = item_for(organization, SEMIANNUAL_REPORT, "2026-10-08")
+    assert second.due_basis["steps"][0]["code"] == "last_fulfilment"

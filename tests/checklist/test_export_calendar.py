@@ -71,6 +71,7 @@ HEADER_ZH = [
     "链接",
 ]
 CHANGE = "cn-deep-synthesis-2022:art19-filing-change-provider"
+APP_BEFORE_LAUNCH = "cn-miit-app-filing-2023:file-before-operating"  # 先履行备案手续后再开展业务
 
 
 def export(client, organization, params=None):
@@ -166,7 +167,11 @@ def test_export_applies_the_list_filters(shanghai, as_alice, launched):
     assert assigned[0]["Assignee"] == "bob"
 
     dated = rows(export(as_alice, shanghai, {"due_before": "2025-12-31"}))
-    assert sorted(item_id(r) for r in dated) == sorted([launched["filing"].pk, launched["change"].pk])
+    # The filing and the change filing, and the APP filing the notice puts before the launch.
+    before_launch = item_for(shanghai, APP_BEFORE_LAUNCH, f"event:{launched['filing'].event_id}")
+    assert before_launch.due_date == dt.date(2025, 1, 19)
+    expected = [launched["filing"].pk, launched["change"].pk, before_launch.pk]
+    assert sorted(item_id(r) for r in dated) == sorted(expected)
 
     superseded = rows(export(as_alice, shanghai, {"superseded": "true"}))
     assert superseded

@@ -104,7 +104,8 @@ def test_recurring_quarter_ends_and_anchor_on_completion():
         D(2024, 6, 30), D(2024, 9, 30), D(2024, 12, 31),
     ]  # fmt: skip
     yearly = {"kind": "recurring", "rrule": "FREQ=YEARLY", "anchor": "last_completion"}
-    assert rule_due(yearly, anchor_date=D(2024, 5, 10), as_of=D(2024, 6, 1)).due.due_date == D(2025, 5, 10)
+    # A year after the last completion is Saturday 10 May 2025: the period runs to Monday (art. 203).
+    assert rule_due(yearly, anchor_date=D(2024, 5, 10), as_of=D(2024, 6, 1)).due.due_date == D(2025, 5, 12)
 
 
 dates = st.dates(min_value=D(2004, 1, 1), max_value=D(2026, 11, 30))

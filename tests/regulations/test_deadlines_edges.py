@@ -434,3 +434,56 @@ def test_an_estimated_year_counts_statutory_holidays_and_says_so():
     assert before.due_date == D(2027, 1, 27)
     assert "2027-02-03 to 2027-02-14 (Spring Festival, possible day off)" in before.lines()[2]
     assert "2027-02-03至2027-02-14（春节、可能的调休放假日）" in before.lines("zh")[2]
+
+
+# --- Dates the text ties to the organization's own events ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "due", "line"),
+    [
+        ("立即", D(2026, 3, 10), "The text says “立即”: due on the day of the event, 2026-03-10"),
+        ("第一时间", D(2026, 3, 10), "The text says “第一时间”: due on the day of the event, 2026-03-10"),
+        ("在开展科技活动前", D(2026, 3, 9), "The text says “在开展科技活动前”: before the event, so by 2026-03-09"),
+        ("先履行备案手续后再开展业务", D(2026, 3, 9), "before the event, so by 2026-03-09"),
+    ],
+)
+def test_timing_words_tied_to_an_event_give_a_day(words, due, line):
+    rule = {"kind": "qualitative", "text_zh": words, "event": "incident_detected"}
+    outcome = rule_due(rule, events={"incident_detected": D(2026, 3, 10)})
+    assert outcome.due.due_date == due
+    assert line in outcome.due.lines()[1]
+    assert "解读" in outcome.due.lines("zh")[1]
+    # Not reported yet: nothing to count from.
+    assert rule_due(rule).reason == "qualitative"
+
+
+def test_vague_timing_words_stay_undated_even_with_the_event():
+    rule = {"kind": "qualitative", "text_zh": "及时", "event": "incident_detected"}
+    assert rule_due(rule, events={"incident_detected": D(2026, 3, 10)}) == RuleOutcome(None, "qualitative", "")
+
+
+SEMIANNUAL = {
+    "kind": "recurring",
+    "rrule": "FREQ=MONTHLY;INTERVAL=6",
+    "anchor": "last_completion",
+    "event": "authorization_granted",
+}
+
+
+def test_a_series_starts_at_the_event_then_runs_from_each_fulfilment():
+    assert rule_due(SEMIANNUAL).reason == "needs_event:authorization_granted"
+    assert rule_due({k: v for k, v in SEMIANNUAL.items() if k != "event"}).reason == "awaiting_first_completion"
+    first = rule_due(SEMIANNUAL, events={"authorization_granted": D(2025, 3, 14)}).due
+    assert first.due_date == D(2025, 9, 15)  # 14 September 2025 is a Sunday: art. 203
+    assert first.lines() == [
+        "“authorization_granted” on 2025-03-14.",
+        "The schedule is every 6 months; this period ends on 2025-09-14.",
+        "That is a rest day; the period ends on the next working day, 2025-09-15 (art. 203).",
+        "Rest days skipped: 2025-09-14 (weekend).",
+    ]
+    # After a fulfilment, the next period runs from it, whatever the event.
+    later = rule_due(SEMIANNUAL, events={"authorization_granted": D(2025, 3, 14)}, anchor_date=D(2026, 4, 3)).due
+    assert later.due_date == D(2026, 10, 8)  # 3 October 2026 is in the National Day holiday
+    assert later.lines()[0] == "The last period was fulfilled on 2026-04-03."
+    assert later.lines("zh")[1] == "周期为每6个月；本期于2026-10-03届满。"
