@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from . import places
-from .deadlines import DATED_KINDS, DEFAULT_CALENDAR, RuleOutcome, WorkCalendar, rule_due
+from .deadlines import DEFAULT_CALENDAR, RuleOutcome, WorkCalendar, may_have_a_date, rule_due
 
 # Facts that place an organization: the instrument's jurisdiction is applied through them.
 PLACE_FACTS = ("registered_in", "operates_in", "data_sourced_in")
@@ -75,7 +75,7 @@ class Rule:
     def undated_outcome(self) -> RuleOutcome | None:
         """What rule_due gives for a deadline that never has a date (ongoing, qualitative): the
         same for every profile, events and date. None for the kinds that may have a date."""
-        return None if self.deadline["kind"] in DATED_KINDS else rule_due(self.deadline)
+        return None if may_have_a_date(self.deadline) else rule_due(self.deadline)
 
 
 @dataclass

@@ -511,6 +511,13 @@ def explain_steps(steps: Iterable[Mapping], lang: str, event_name: Callable[[str
 DATED_KINDS = frozenset({"fixed", "window", "after_event", "before_event", "recurring"})
 
 
+def may_have_a_date(rule: Mapping) -> bool:
+    """Whether a rule can give a date for some events and day: the dated kinds, and timing
+    words tied to an event that fix a day (立即 after an incident)."""
+    words = rule.get("text_zh")
+    return rule["kind"] in DATED_KINDS or (bool(rule.get("event")) and (words in ON_THE_DAY or words in BEFORE))
+
+
 @dataclass
 class RuleOutcome:
     """What a catalogue deadline rule gives for one organization: a due date, or why not."""

@@ -503,3 +503,11 @@ def test_validate_answers_accepts_numbers_within_bounds(value):
 )
 def test_validate_answers_rejects_with_a_message(key, value, error):
     assert validate_answers(book(), {key: value}) == ({}, {key: [error]})
+
+
+def test_the_stateless_answer_dates_timing_words_tied_to_a_reported_event():
+    incident = rule("r", deadline={"kind": "qualitative", "text_zh": "立即", "event": "incident_detected"})
+    waiting = evaluations(book(incident), PROVIDER)["r"].deadline
+    assert (waiting.due, waiting.reason) == (None, "qualitative")
+    dated = evaluations(book(incident), PROVIDER, {"incident_detected": [D(2026, 3, 10)]})["r"].deadline
+    assert dated.due.due_date == D(2026, 3, 10)
