@@ -24,7 +24,7 @@ from . import places
 from .deadlines import DEFAULT_CALENDAR, RuleOutcome, WorkCalendar, may_have_a_date, rule_due
 
 # Facts that place an organization: the instrument's jurisdiction is applied through them.
-PLACE_FACTS = ("registered_in", "operates_in", "data_sourced_in")
+PLACE_FACTS = ("registered_in", "operates_in", "data_sourced_in", "public_data_of")
 EVERYONE = "any_party"
 
 
@@ -60,6 +60,8 @@ class Rule:
     roles: frozenset[str]
     conditions: Mapping | None
     deadline: Mapping
+    # The place facts that bring an organization under the instrument (its place_basis).
+    places: tuple[str, ...] = ("registered_in", "operates_in", "data_sourced_in")
     info: Mapping[str, Any] = field(default_factory=dict, compare=False)  # display fields, unused here
 
     # Texts derived from the fields above, computed once per rule rather than per evaluation.
@@ -281,7 +283,7 @@ def _status(rule: Rule, as_of: dt.date, preview: bool) -> Reason:
 
 def _scope(rule: Rule, answers: Mapping, book: Rulebook) -> tuple[Reason, set[Missing]]:
     area, unknown = rule.jurisdiction, set()
-    for fact in PLACE_FACTS:
+    for fact in rule.places:
         value = answers.get(fact)
         if value is None:
             unknown.add(Missing("fact", fact))
@@ -290,7 +292,7 @@ def _scope(rule: Rule, answers: Mapping, book: Rulebook) -> tuple[Reason, set[Mi
             if book.within(code, area):
                 params = {"fact": fact, "value": code, "jurisdiction": area}
                 return Reason("jurisdiction", True, "in_scope", params, {fact: value}), set()
-    used = {fact: answers.get(fact) for fact in PLACE_FACTS}
+    used = {fact: answers.get(fact) for fact in rule.places}
     if unknown:
         return Reason("jurisdiction", None, "scope_unknown", {"jurisdiction": area}, used), unknown
     return Reason("jurisdiction", False, "out_of_scope", {"jurisdiction": area}, used), set()

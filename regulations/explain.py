@@ -20,6 +20,7 @@ PLACE_PHRASES = {
     "registered_in": ("注册地为{place}", "Registered in {place}"),
     "operates_in": ("在{place}开展业务", "Operates in {place}"),
     "data_sourced_in": ("数据来自{place}", "Uses data from {place}"),
+    "public_data_of": ("使用或运营{place}的公共数据", "Uses or operates the public data of {place}"),
 }
 VERDICTS_EN = {"holds": "holds", "does not hold": "does not hold", "unknown": "not known yet"}
 

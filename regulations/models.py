@@ -113,6 +113,11 @@ class Instrument(models.Model):
     issuer_en = models.CharField(max_length=300, blank=True)
     document_number = models.CharField(max_length=100, blank=True)
     jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="instruments")
+    place_basis = models.JSONField(
+        default=list,
+        help_text="The place facts that bring an organization under the instrument: registered_in, operates_in, "
+        "data_sourced_in, public_data_of.",
+    )
     nature = models.CharField(max_length=40, choices=Nature.choices)
     nature_zh = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices)

@@ -107,6 +107,7 @@ def _build_rulebook(version: str) -> Rulebook:
             "instrument__effective",
             "instrument__expires",
             "instrument__jurisdiction_id",
+            "instrument__place_basis",
             "instrument__title_zh",
             "instrument__title_en",
             "provision__label",
@@ -127,12 +128,13 @@ def _build_rulebook(version: str) -> Rulebook:
             effective=effective,
             expires=expires,
             jurisdiction=jurisdiction,
+            places=tuple(places),
             roles=frozenset(roles.get(pk, ())),
             conditions=conditions,
             deadline=deadline,
             info=dict(zip(INFO_FIELDS, info, strict=True)),
         )
-        for pk, key, conditions, deadline, code, status, effective, expires, jurisdiction, *info in rows
+        for pk, key, conditions, deadline, code, status, effective, expires, jurisdiction, places, *info in rows
     ]
     facts = {
         f.key: FactSpec(f.key, f.type, frozenset(v["key"] for v in f.values) if f.values else None, f.order)

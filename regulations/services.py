@@ -232,6 +232,7 @@ def _instrument_row(d: dict, source_text: str) -> dict[str, Any]:
         "issuer_en": d.get("issuer_en", ""),
         "document_number": d.get("document_number") or "",
         "jurisdiction_id": d["jurisdiction"],
+        "place_basis": list(d["place_basis"]),
         "nature": d["nature"],
         "nature_zh": d.get("nature_zh", ""),
         "status": d["status"],

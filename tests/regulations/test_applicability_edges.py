@@ -2,6 +2,7 @@
 (in both languages), each condition operator at its boundary, the evaluator's shortcuts,
 deadlines reached through ``evaluate`` and valid answers accepted by ``validate_answers``."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -44,6 +45,7 @@ def book(*rules):
             "employees": FactSpec("employees", "number", None, 6),
             "listed": FactSpec("listed", "boolean", None, 7),
             "tags": FactSpec("tags", "set", None, 8),  # a set fact with no fixed list of values
+            "public_data_of": FactSpec("public_data_of", "jurisdiction_set", None, 9),
         },
         parents={"CN": None, "CN-SH": "CN", "CN-SH-LG": "CN-SH", "CN-SH-PD": "CN-SH", "CN-BJ": "CN"},
         events=frozenset({"service_launched"}),
@@ -511,3 +513,18 @@ def test_the_stateless_answer_dates_timing_words_tied_to_a_reported_event():
     assert (waiting.due, waiting.reason) == (None, "qualitative")
     dated = evaluations(book(incident), PROVIDER, {"incident_detected": [D(2026, 3, 10)]})["r"].deadline
     assert dated.due.due_date == D(2026, 3, 10)
+
+
+def test_an_instrument_reaches_only_through_the_places_it_names():
+    """Public-data rules follow whose public data an organization uses, not where it is
+    registered: a Lingang company using Pudong's public data is under Pudong's rules, and one
+    merely registered in Pudong is not."""
+    pudong_rules = dataclasses.replace(rule("r", jurisdiction="CN-SH-PD"), places=("public_data_of",))
+    rulebook = book(pudong_rules)
+    registered_there = {"roles": ["provider"], "registered_in": "CN-SH-PD", "public_data_of": []}
+    using_its_data = {"roles": ["provider"], "registered_in": "CN-SH-LG", "public_data_of": ["CN-SH-PD"]}
+    not_asked = {"roles": ["provider"], "registered_in": "CN-SH-PD"}
+    assert evaluations(rulebook, registered_there)["r"].outcome is Outcome.DOES_NOT_APPLY
+    assert evaluations(rulebook, using_its_data)["r"].outcome is Outcome.APPLIES
+    waiting = evaluations(rulebook, not_asked)["r"]
+    assert (waiting.outcome, waiting.missing) == (Outcome.NEEDS_REVIEW, [Missing("fact", "public_data_of")])
