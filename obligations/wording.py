@@ -106,6 +106,7 @@ PENDING = {
     "qualitative": gettext_lazy("the text gives the timing in words only"),
     "no_more": gettext_lazy("no further periods"),
     "awaiting_first_completion": gettext_lazy("due now, then again one period after each completion"),
+    "awaiting_confirmation": gettext_lazy("confirm now that you keep to it, then once a year"),
 }
 
 

@@ -472,6 +472,17 @@ def step_text(step: Mapping, lang: str, event_name: Callable[[str], str] | None 
         if zh:
             return f"周期为{schedule}；取{step['after']}当日或之后的下一期。"
         return f"The schedule is {schedule}; this is the next period on or after {step['after']}."
+    if code == "confirmation_cycle":
+        if zh:
+            return (
+                "禁止性规定始终有效；本系统在每次确认遵守后一年再请您确认（这是本系统的复核周期，并非文本规定的期限）。"
+            )
+        return (
+            "A prohibition holds at all times; the tracker asks for a confirmation a year after each one "
+            "(its review cycle, not a date from the text)."
+        )
+    if code == "last_confirmed":
+        return f"上次于{step['date']}确认遵守。" if zh else f"Last confirmed on {step['date']}."
     if code == "last_fulfilment":
         return f"上一期于{step['date']}完成。" if zh else f"The last period was fulfilled on {step['date']}."
     if code == "period_end":
@@ -609,14 +620,17 @@ def _series(
     that started the series (an authorization granted). Each due date is a period's end, so
     one falling on a rest day runs to the next working day (Civil Code art. 203)."""
     if anchor_date is not None:
-        base, first = anchor_date, {"code": "last_fulfilment", "date": anchor_date.isoformat()}
+        code = "last_confirmed" if rule.get("confirmation") else "last_fulfilment"
+        base, first = anchor_date, {"code": code, "date": anchor_date.isoformat()}
     elif rule.get("event") in events:
         base = events[rule["event"]]
         first = {"code": "event", "event": rule["event"], "date": base.isoformat()}
     elif rule.get("event"):
         return RuleOutcome(None, f"needs_event:{rule['event']}", note)
     else:
-        return RuleOutcome(None, "awaiting_first_completion", note)
+        return RuleOutcome(
+            None, "awaiting_confirmation" if rule.get("confirmation") else "awaiting_first_completion", note
+        )
     end = next(iter(occurrences(rule, start=base, after=base + ONE_DAY, count=1)), None)
     if end is None:
         return RuleOutcome(None, "no_more", note)
@@ -625,6 +639,8 @@ def _series(
         trace.skipped.append(info)
         d += ONE_DAY
     steps = [first, {"code": "period_end", "rrule": rule["rrule"], "date": end.isoformat()}]
+    if rule.get("confirmation"):
+        steps.insert(0, {"code": "confirmation_cycle"})
     if d != end:
         steps += [
             {"code": "rest_day_moved", "direction": "after", "date": d.isoformat()},

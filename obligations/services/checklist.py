@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,18 @@ logger = logging.getLogger(__name__)
 LOOKBACK = dt.timedelta(days=31)
 HORIZON = dt.timedelta(days=366)
 EVENT_DEADLINES = {"after_event", "before_event", "qualitative"}
+# A prohibition holds at all times: instead of a one-off "done", the organization confirms it
+# keeps to it, now and then once a year after each confirmation. The year is the tracker's
+# review cycle, not a date from the text, and the explanation says so.
+CONFIRMATION = {"kind": "recurring", "rrule": "FREQ=YEARLY", "anchor": "last_completion", "confirmation": True}
+
+
+def deadline_of(kind: str, deadline: Mapping) -> dict:
+    """The deadline the checklist follows for an obligation of ``kind``: the catalogue's, or
+    the yearly confirmation of a standing prohibition."""
+    if kind == "prohibition" and deadline["kind"] == "ongoing":
+        return CONFIRMATION
+    return dict(deadline)
 
 
 def organization_today(organization: Organization) -> dt.date:
@@ -140,7 +153,7 @@ def reasons_in(item: ChecklistItem, lang: str, labels: Labels | None = None) -> 
 def _basis(rule: Rule, outcome: RuleOutcome, start: dt.date | None = None) -> dict:
     due = outcome.due
     return {
-        "rule": dict(rule.deadline),
+        "rule": deadline_of(rule.info["kind"], rule.deadline),
         "start": start.isoformat() if start else None,
         "steps": list(due.steps) if due else [],
         "estimated": bool(due and due.estimated),
@@ -156,7 +169,7 @@ def _wanted_for(
     calendar: WorkCalendar,
 ) -> list[Wanted]:
     rule = evaluation.rule
-    deadline = rule.deadline
+    deadline = deadline_of(rule.info["kind"], rule.deadline)
 
     def wanted(occurrence: str, outcome: RuleOutcome, event: OrganizationEvent | None = None, start=None):
         return Wanted(
@@ -220,9 +233,10 @@ def _anchors(organization: Organization, book) -> dict[int, dt.date]:
     anchors = {}
     tz = zoneinfo.ZoneInfo(organization.timezone)
     for rule in book.rules:
-        if rule.deadline["kind"] != "recurring" or rule.deadline["anchor"] == "schedule":
+        deadline = deadline_of(rule.info["kind"], rule.deadline)
+        if deadline["kind"] != "recurring" or deadline["anchor"] == "schedule":
             continue
-        if rule.deadline["anchor"] == "evidence_date" and rule.id in by_evidence:
+        if deadline["anchor"] == "evidence_date" and rule.id in by_evidence:
             anchors[rule.id] = by_evidence[rule.id]
         elif rule.id in by_completion:
             anchors[rule.id] = by_completion[rule.id].astimezone(tz).date()
@@ -499,7 +513,8 @@ def item_update(
     item.save()
     ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.UPDATED, changes=changes, note=note)
     reminders.replan([item])
-    if "status" in changes and item.obligation.deadline.get("anchor") in ("last_completion", "evidence_date"):
+    anchor = deadline_of(item.obligation.kind, item.obligation.deadline).get("anchor")
+    if "status" in changes and anchor in ("last_completion", "evidence_date"):
         checklist_sync(item.organization, cause={"code": "next_period"})
     return item
 

@@ -72,3 +72,29 @@ def test_the_opportunities_page_lists_them_without_a_done_button(shanghai, alice
     assert "data-status" not in page.content.decode()
     checklist = client.get(f"/organizations/{shanghai.pk}/checklist/?page_size=200").content.decode()
     assert f'id="item-{opportunity.pk}"' not in checklist
+
+
+def test_a_prohibition_is_confirmed_once_a_year_not_done_once(shanghai, alice, as_alice, client, time_machine):
+    from .conftest import at, patch_item
+
+    prohibition = ChecklistItem.objects.filter(
+        organization=shanghai, obligation__kind="prohibition", superseded_at__isnull=True
+    ).first()
+    assert prohibition is not None
+    assert (prohibition.occurrence, prohibition.due_date) == ("", None)
+    assert prohibition.due_basis["pending"] == "awaiting_confirmation"
+    time_machine.move_to(at(2026, 4, 3), tick=False)
+    assert patch_item(as_alice, prohibition, {"status": "done"}).status_code == 200
+
+    # A year after the confirmation: 3 April 2027 is a Saturday and Monday the 5th is Qingming,
+    # a statutory holiday, so Tuesday the 6th.
+    nxt = ChecklistItem.objects.get(organization=shanghai, obligation=prohibition.obligation, occurrence="2027-04-06")
+    detail = as_alice.get(url(shanghai, f"checklist/{nxt.pk}/"), HTTP_ACCEPT_LANGUAGE="en").json()
+    assert detail["due_explanation"][:2] == [
+        "A prohibition holds at all times; the tracker asks for a confirmation a year after each one "
+        "(its review cycle, not a date from the text).",
+        "Last confirmed on 2026-04-03.",
+    ]
+    client.force_login(alice)
+    page = client.get(f"/organizations/{shanghai.pk}/checklist/", HTTP_ACCEPT_LANGUAGE="en")
+    assert f"Confirm compliance: {nxt.obligation.reference_in('en')}" in page.content.decode()
