@@ -146,11 +146,14 @@ def test_shanghai_instruments_reach_a_lingang_company(scenario):
         # In words, not keys (the structure stays in "facts").
         assert scope["text"] == "Registered in Lingang Special Area of the Shanghai FTZ, which is within Shanghai."
 
-    # Those plans address enterprises; an app company is one, and then they apply.
+    # The data-elements plan addresses enterprises; an app company is one, and then it applies.
+    # The blockchain plan's support reaches enterprises in cross-border trade only (四、（二）).
     as_enterprise = {**scenario.profile, "roles": [*scenario.profile["roles"], "enterprise"]}
     data = stateless(scenario.client, as_enterprise, as_of="2026-01-01")
-    assert {"sh-blockchain-action-plan-2023", "sh-data-elements-action-plan-2023"} <= instruments(
-        data, "applies", "needs_review"
+    assert "sh-data-elements-action-plan-2023" in instruments(data, "applies", "needs_review")
+    trading = {**as_enterprise, "features": [*as_enterprise["features"], "cross_border_data"]}
+    assert "sh-blockchain-action-plan-2023" in instruments(
+        stateless(scenario.client, trading, as_of="2026-01-01"), "applies", "needs_review"
     )
 
 

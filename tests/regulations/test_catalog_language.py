@@ -66,3 +66,22 @@ def test_text_a_reader_sees_names_things_in_words_not_keys(catalog):
         if SNAKE.search(o.get(field) or "")
     ]
     assert keyed == []
+
+
+GENERIC_ROLES = {"enterprise", "any_party"}
+
+
+def test_every_obligation_on_a_generic_role_says_why_it_binds_everyone_in_scope(catalog):
+    """A sentence addressed to "enterprises" or "any organization or individual" often bites only
+    those who do something (use a service, trade on an exchange, hold a designation): that is a
+    role or a condition. Without one, a curator must have read the sentence and said why it
+    binds every organization in scope."""
+    unreviewed = [
+        f"{instrument['code']}:{o['id']}"
+        for instrument, o in iter_obligations(catalog)
+        if o["kind"] in ("duty", "prohibition", "incentive")
+        and set(o["roles"]) <= GENERIC_ROLES
+        and not o.get("conditions")
+        and not o.get("addressee_reason")
+    ]
+    assert unreviewed == []

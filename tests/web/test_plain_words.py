@@ -23,6 +23,14 @@ from .test_browser import browser, shoot  # noqa: F401  (the fixture)
 # What a person typed, in their own words: names and notes are theirs, not the service's.
 TYPED = ("wangfang", "lina", "临港示例科技有限公司", "换脸应用上线", "董事会已通过制度。", "请法务复核。")
 
+# WCAG 2.5.3 (label in name): a control's accessible name contains the words it shows, so a
+# person who says what they see to a voice control, or hears a screen reader, finds it.
+NAME_MISMATCHES = """() => [
+  ...document.querySelectorAll("button[aria-label], a[aria-label], [role=button][aria-label]")]
+  .filter((el) => el.innerText.trim() && !el.getAttribute("aria-label").toLowerCase()
+    .includes(el.innerText.trim().toLowerCase()))
+  .map((el) => `${el.innerText.trim()} / ${el.getAttribute("aria-label")}`)"""
+
 READ_EVERYTHING = """() => {
   document.querySelectorAll("details").forEach((d) => { d.open = true; });
   const parts = [document.title, document.body.innerText];
@@ -115,7 +123,7 @@ def test_every_page_speaks_the_readers_language(live_server, browser, organizati
         assert response.status == 200, (name, path)
         text = page.evaluate(READ_EVERYTHING)
         shoot(page, f"{lang}-{name}")
-        found[name] = problems(text, lang, words, TYPED)
+        found[name] = problems(text, lang, words, TYPED) + page.evaluate(NAME_MISMATCHES)
         if lang == "zh":  # the page is in Chinese, not only free of English
             assert len(CJK.findall(text)) > 20, name
 
