@@ -299,6 +299,8 @@ SPECTACULAR_SETTINGS = {
         "InstrumentStatusEnum": "regulations.models.Instrument.Status",
         "InvitationStatusEnum": "obligations.models.INVITATION_STATUSES",
         "LanguageEnum": "obligations.models.Membership.Language",
+        "ItemTrackEnum": "obligations.models.ChecklistItem.Track",
+        "LandsOnEnum": ["duty", "opportunity", "expectation", "none"],
     },
 }
 

@@ -220,6 +220,9 @@ class ChecklistItem(models.Model):
         # What it may take up (support, subsidies, encouragement): listed with how to apply,
         # never reminded and never overdue.
         OPPORTUNITY = "opportunity", _("Opportunity")
+        # An authority's act the organization waits for (the filing decision after it filed):
+        # its date is what to expect, never the organization's own duty.
+        EXPECTATION = "expectation", _("Expected from the authorities")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")

@@ -60,6 +60,8 @@ class Rule:
     roles: frozenset[str]
     conditions: Mapping | None
     deadline: Mapping
+    # For an authority's act: the roles that wait for it, and see its date as what to expect.
+    awaited_by: frozenset[str] = frozenset()
     # The place facts that bring an organization under the instrument (its place_basis).
     places: tuple[str, ...] = ("registered_in", "operates_in", "data_sourced_in")
     info: Mapping[str, Any] = field(default_factory=dict, compare=False)  # display fields, unused here
@@ -129,6 +131,11 @@ class Evaluation:
     preview: bool = False  # a draft for comment, evaluated as if it were in force
     deadline: RuleOutcome | None = None
 
+    @property
+    def expectation(self) -> bool:
+        """It reaches the organization as an authority's act it waits for, not as its own duty."""
+        return any(r.code == "role_awaits" for r in self.reasons)
+
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "in_force": ("The instrument is {status}.", "该文件{status_zh}。"),
@@ -154,6 +161,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "everyone": ("Addressed to any organization or individual.", "适用于任何组织和个人。"),
     "role_match": ("The organization plays {roles}.", "组织承担{roles}角色。"),
+    "role_awaits": (
+        "The authority acts for the organization as {roles}: its date is what to expect.",
+        "主管部门的这一行为针对承担{roles}角色的组织：其日期是组织可预期的时间。",
+    ),
     "role_no_match": (
         "Addressed to {roles}, which the organization does not play.",
         "适用于{roles}，组织不承担该角色。",
@@ -308,9 +319,13 @@ def _roles(rule: Rule, answers: Mapping, played_set: frozenset[str] | None = Non
     played = answers.get("roles")
     if played is None:
         return Reason("roles", None, "role_unknown", {"roles": rule.roles_text}), {ROLES_MISSING}
-    matched = rule.roles.intersection(played if played_set is None else played_set)
+    played_set = frozenset(played) if played_set is None else played_set
+    matched = rule.roles & played_set
     if matched:
         return Reason("roles", True, "role_match", {"roles": ", ".join(sorted(matched))}, {"roles": played}), set()
+    waiting = rule.awaited_by & played_set
+    if waiting:
+        return Reason("roles", True, "role_awaits", {"roles": ", ".join(sorted(waiting))}, {"roles": played}), set()
     return Reason("roles", False, "role_no_match", {"roles": rule.roles_text}, {"roles": played}), set()
 
 
@@ -358,9 +373,10 @@ def evaluate_rule(
     if roles_memo is None:
         reason, need = _roles(rule, answers, played_set)
     else:
-        if rule.roles not in roles_memo:
-            roles_memo[rule.roles] = _roles(rule, answers, played_set)
-        reason, need = roles_memo[rule.roles]
+        key = (rule.roles, rule.awaited_by)
+        if key not in roles_memo:
+            roles_memo[key] = _roles(rule, answers, played_set)
+        reason, need = roles_memo[key]
     reasons.append(reason)
     missing = shared.missing | need if need else shared.missing
     if rule.conditions and reason.result is not False:
@@ -411,8 +427,8 @@ def evaluate(
     evaluations: list[Evaluation] = []
     shared: dict[str, tuple[Shared, bool]] = {}  # by instrument: its tests, and whether a preview
     # Obligations without conditions are decided by their instrument and roles alone: evaluated
-    # once per instrument and role set, copied for the others.
-    plain: dict[tuple[str, frozenset[str]], Evaluation] = {}
+    # once per instrument and role sets (addressed and awaiting), copied for the others.
+    plain: dict[tuple[str, frozenset[str], frozenset[str]], Evaluation] = {}
     roles_memo: dict = {}
     for rule in book.rules:
         tests = shared.get(rule.instrument)
@@ -425,10 +441,10 @@ def evaluate(
         if rule.conditions:
             evaluation = evaluate_rule(rule, tests[0], answers, dated, book, played_set, roles_memo)
         else:
-            first = plain.get((rule.instrument, rule.roles))
+            first = plain.get((rule.instrument, rule.roles, rule.awaited_by))
             if first is None:
                 evaluation = evaluate_rule(rule, tests[0], answers, dated, book, played_set, roles_memo)
-                plain[rule.instrument, rule.roles] = evaluation
+                plain[rule.instrument, rule.roles, rule.awaited_by] = evaluation
             else:
                 evaluation = Evaluation(rule, first.outcome, [*first.reasons], [*first.missing], first.preview)
         if evaluation.outcome is not DOES_NOT_APPLY:

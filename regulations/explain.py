@@ -116,9 +116,11 @@ def reason_text(
     if code in ("out_of_scope", "scope_unknown"):
         area = labels.name("place", params["jurisdiction"], lang)
         return MESSAGES[code][1 if zh else 0].format(jurisdiction=area)
-    if code in ("role_match", "role_no_match", "role_unknown"):
+    if code in ("role_match", "role_awaits", "role_no_match", "role_unknown"):
         roles = [labels.name("role", key.strip(), lang) for key in params["roles"].split(",")]
-        return MESSAGES[code][1 if zh else 0].format(roles=_join(roles, lang, "or" if code != "role_match" else "and"))
+        return MESSAGES[code][1 if zh else 0].format(
+            roles=_join(roles, lang, "and" if code in ("role_match", "role_awaits") else "or")
+        )
     if code == "condition":
         verdict = params["verdict"]
         described = condition_text(conditions, lang, labels) if conditions else params["condition"]

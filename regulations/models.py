@@ -241,6 +241,12 @@ class Obligation(models.Model):
     summary_en = models.TextField()
     summary_zh = models.TextField(blank=True)
     conditions = models.JSONField(null=True, blank=True)
+    awaited_by = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="For an authority's act: the roles that wait for it (an APP operator waits for the filing "
+        "decision); they see its date as what to expect.",
+    )
     deadline = models.JSONField()
     deadline_kind = models.CharField(max_length=20, choices=DeadlineKind.choices)
     interpretation = models.TextField(blank=True)

@@ -101,6 +101,7 @@ def _build_rulebook(version: str) -> Rulebook:
             "id",
             "key",
             "conditions",
+            "awaited_by",
             "deadline",
             "instrument__code",
             "instrument__status",
@@ -131,10 +132,24 @@ def _build_rulebook(version: str) -> Rulebook:
             places=tuple(places),
             roles=frozenset(roles.get(pk, ())),
             conditions=conditions,
+            awaited_by=frozenset(awaited_by or ()),
             deadline=deadline,
             info=dict(zip(INFO_FIELDS, info, strict=True)),
         )
-        for pk, key, conditions, deadline, code, status, effective, expires, jurisdiction, places, *info in rows
+        for (
+            pk,
+            key,
+            conditions,
+            awaited_by,
+            deadline,
+            code,
+            status,
+            effective,
+            expires,
+            jurisdiction,
+            places,
+            *info,
+        ) in rows
     ]
     facts = {
         f.key: FactSpec(f.key, f.type, frozenset(v["key"] for v in f.values) if f.values else None, f.order)

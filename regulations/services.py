@@ -302,6 +302,7 @@ def _apply_instrument(
                 "summary_en": ob["summary_en"],
                 "summary_zh": ob.get("summary_zh", ""),
                 "conditions": ob.get("conditions"),
+                "awaited_by": list(ob.get("awaited_by", [])),
                 "deadline": ob["deadline"],
                 "deadline_kind": ob["deadline"]["kind"],
                 "interpretation": ob.get("interpretation", ""),

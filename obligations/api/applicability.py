@@ -17,6 +17,7 @@ from regulations.api.deadlines import within_bounds
 from regulations.applicability import Evaluation, Outcome, Result, evaluate, validate_answers
 from regulations.deadlines import RuleOutcome
 from regulations.explain import Labels, reason_text
+from regulations.models import Obligation
 
 GROUPS = [o.value for o in Outcome]
 
@@ -96,6 +97,11 @@ class EvaluationSerializer(serializers.Serializer):
     quote_zh = serializers.CharField()
     summary = serializers.CharField()
     outcome = serializers.ChoiceField(choices=GROUPS)
+    track = serializers.ChoiceField(
+        choices=["duty", "opportunity", "expectation", "none"],
+        help_text="Where it lands: a duty, an opportunity, an authority's act the organization waits for "
+        "(expectation), or none (a goal the region sets itself).",
+    )
     preview = serializers.BooleanField()
     reasons = ReasonSerializer(many=True)
     missing = MissingSerializer(many=True)
@@ -142,6 +148,7 @@ def evaluation_data(evaluation: Evaluation, lang: str, labels: Labels) -> dict:
         "quote_zh": info["quote_zh"],
         "summary": info["summary_zh"] if lang == "zh" and info["summary_zh"] else info["summary_en"],
         "outcome": evaluation.outcome.value,
+        "track": "expectation" if evaluation.expectation else Obligation.TRACKS.get(info["kind"], "none"),
         "preview": evaluation.preview,
         "reasons": [
             {

@@ -177,7 +177,7 @@ def _wanted_for(
             occurrence,
             event.pk if event else None,
             evaluation.outcome.value,
-            Obligation.TRACKS[rule.info["kind"]],
+            ChecklistItem.Track.EXPECTATION if evaluation.expectation else Obligation.TRACKS[rule.info["kind"]],
             [{"kind": m.kind, "key": m.key} for m in evaluation.missing],
             _reasons(evaluation),
             outcome.due,

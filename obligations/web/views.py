@@ -144,6 +144,13 @@ def dashboard(request):
         .select_related(*related, "completed_by")
         .order_by("-completed_at")[:10],
         "waiting": items.filter(applicability=ChecklistItem.Applicability.NEEDS_REVIEW).count(),
+        # The authorities' acts it waits for, dated from the step it took (a filing submitted).
+        "expected": ChecklistItem.objects.filter(
+            organization=request.organization, track=ChecklistItem.Track.EXPECTATION, due_date__gte=today
+        )
+        .current()
+        .select_related(*related, "event")
+        .order_by("due_date")[:20],
         "total": items.count(),
     }
     return _page(request, "web/dashboard.html", context)

@@ -384,6 +384,11 @@ class _Checker:
             self.fail((*base, "phase"), f"unknown phase '{ob['phase']}'")
         if (ob["kind"] == "prohibition") != (ob["modality"] == "must_not"):
             self.fail((*base, "kind"), "a prohibition has modality must_not, and must_not is a prohibition")
+        for j, role in enumerate(ob.get("awaited_by", [])):
+            if role not in self.vocab.roles:
+                self.fail((*base, "awaited_by", j), f"unknown role '{role}'")
+        if ob.get("awaited_by") and ob["kind"] != "authority_duty":
+            self.fail((*base, "awaited_by"), "only an authority's act is awaited by other roles")
         if ob["kind"] == "duty" and ob["modality"] in ("encouraged", "may"):
             message = f"'{ob['modality']}' is not a duty: an incentive or a permission is kind incentive"
             self.fail((*base, "kind"), message)

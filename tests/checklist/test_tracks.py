@@ -2,7 +2,10 @@
 must not do; support and encouragement it may take up are listed apart, never reminded and
 never overdue; a goal the region sets itself reaches no organization's lists."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 
 from obligations.models import ChecklistItem, Reminder
 from regulations.models import Obligation
@@ -29,7 +32,8 @@ def listed(client, organization, **params) -> list[dict]:
 
 def test_the_checklist_holds_duties_and_opportunities_are_listed_apart(shanghai, as_alice):
     items = ChecklistItem.objects.filter(organization=shanghai, superseded_at__isnull=True)
-    duties = items.filter(obligation__kind__in=["duty", "prohibition", "authority_duty"])
+    duties = items.filter(track="duty")
+    assert set(duties.values_list("obligation__kind", flat=True)) <= {"duty", "prohibition", "authority_duty"}
     opportunities = items.filter(obligation__kind="incentive")
     assert duties.exists() and opportunities.exists()
     assert {r["id"] for r in listed(as_alice, shanghai)} == set(duties.values_list("pk", flat=True))
@@ -98,3 +102,26 @@ def test_a_prohibition_is_confirmed_once_a_year_not_done_once(shanghai, alice, a
     client.force_login(alice)
     page = client.get(f"/organizations/{shanghai.pk}/checklist/", HTTP_ACCEPT_LANGUAGE="en")
     assert f"Confirm compliance: {nxt.obligation.reference_in('en')}" in page.content.decode()
+
+
+def test_an_authoritys_decision_is_what_to_expect_after_filing(shanghai, as_alice, alice, client):
+    from .conftest import report_event
+
+    report_event(as_alice, shanghai, "filing_submitted", "2025-01-20")
+
+    expected = ChecklistItem.objects.get(
+        organization=shanghai, obligation__key="regulator-filing-decision", superseded_at__isnull=True
+    )
+    # 20 working days from the submission, over the Spring Festival and its make-up days.
+    assert (expected.track, expected.due_date) == ("expectation", dt.date(2025, 2, 21))
+    assert not expected.is_actionable and not Reminder.objects.filter(item=expected).exists()
+    assert expected.pk not in {r["id"] for r in listed(as_alice, shanghai)}
+    assert [r["id"] for r in listed(as_alice, shanghai, track="expectation")] == [expected.pk]
+    reasons = as_alice.get(url(shanghai, f"checklist/{expected.pk}/"), HTTP_ACCEPT_LANGUAGE="en").json()["reasons"]
+    assert "The authority acts for the organization as App operator: its date is what to expect." in [
+        r["text"] for r in reasons
+    ]
+    client.force_login(alice)
+    with time_machine.travel(dt.datetime(2025, 2, 1, 10, tzinfo=dt.UTC), tick=False):
+        page = client.get(f"/organizations/{shanghai.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Expected from the authorities" in page and "counted from your report of 2025-01-20" in page
