@@ -47,6 +47,7 @@ from obligations.services import digest  # noqa: E402
 from obligations.services.checklist import _reasons  # noqa: E402
 from regulations import selectors  # noqa: E402
 from regulations.applicability import Outcome, evaluate  # noqa: E402
+from regulations.models import Obligation  # noqa: E402
 
 BENCH_DAY = dt.date(2027, 3, 1)
 FULL_ORGS = 10_000
@@ -91,14 +92,18 @@ def obligation_pool() -> list[tuple[int, str, str, str]]:
             json.dumps(_reasons(e), ensure_ascii=False),
         )
         for e in result.evaluations
-        if e.outcome is not Outcome.DOES_NOT_APPLY and not e.preview
+        # The checklist's items: duties (opportunities and expectations are listed apart).
+        if e.outcome is not Outcome.DOES_NOT_APPLY
+        and not e.preview
+        and not e.expectation
+        and Obligation.TRACKS.get(e.rule.info["kind"]) == "duty"
     ]
 
 
 ITEM_COLUMNS = [
     "organization_id", "obligation_id", "occurrence", "applicability", "waiting_for", "reasons", "status",
     "assignee_id", "due_date", "due_basis", "due_sequence", "justification", "superseded_reason", "version",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "track",
 ]  # fmt: skip
 
 
@@ -108,7 +113,7 @@ def item_rows(rng, organization_id, officer_id, picks, dated, now):
         basis = {
             "rule": {"kind": "fixed", "date": due.isoformat()} if due else {"kind": "ongoing"},
             "start": None,
-            "explanation": [f"Fixed date {due.isoformat()} as the text gives it."] if due else [],
+            "steps": [{"code": "fixed", "date": due.isoformat()}] if due else [],
             "estimated": False,
             "pending": "" if due else "ongoing",
         }
@@ -116,7 +121,7 @@ def item_rows(rng, organization_id, officer_id, picks, dated, now):
             organization_id, obligation_id, occurrence, applicability, waiting_for, reasons,
             "open" if rng.random() < 0.8 else "in_progress",
             officer_id if rng.random() < 0.5 else None,
-            due, json.dumps(basis), 0, "", "", 1, now, now,
+            due, json.dumps(basis), 0, "", "{}", 1, now, now, "duty",
         )  # fmt: skip
 
 
