@@ -402,14 +402,51 @@ def schedule_text(text: str, lang: str) -> str:
     return out
 
 
+# Steps whose sentence is a template of the step's own fields ({date}, {start}, {words}...),
+# with {schedule} (a recurrence in words) and {name} (an event's name) added.
+STEP_TEMPLATES = {
+    "start": (
+        "{date}为起算日，当日不计入（民法典第二百零一条）。",
+        "{date} is the start day and is not counted (Civil Code art. 201).",
+    ),
+    "fixed": ("文本规定的日期：{date}。", "Fixed date {date} as the text gives it."),
+    "window": ("办理期间为{start}至{end}。", "Window from {start} to {end}."),
+    "event": ("“{name}”的日期为{date}。", "“{name}” on {date}."),
+    "period": ("周期为{schedule}。", "The schedule is {schedule}."),
+    "next_period": (
+        "周期为{schedule}；取{after}当日或之后的下一期。",
+        "The schedule is {schedule}; this is the next period on or after {after}.",
+    ),
+    "period_end": ("周期为{schedule}；本期于{date}届满。", "The schedule is {schedule}; this period ends on {date}."),
+    "last_fulfilment": ("上一期于{date}完成。", "The last period was fulfilled on {date}."),
+    "last_confirmed": ("上次于{date}确认遵守。", "Last confirmed on {date}."),
+    "confirmation_cycle": (
+        "禁止性规定始终有效；本系统在每次确认遵守后一年再请您确认（这是本系统的复核周期，并非文本规定的期限）。",
+        "A prohibition holds at all times; the tracker asks for a confirmation a year after each one "
+        "(its review cycle, not a date from the text).",
+    ),
+    "on_event_day": (
+        "文本要求“{words}”，按事件当日{date}计（解读：文本未规定期间）。",
+        "The text says “{words}”: due on the day of the event, {date} (a reading: the text sets no period).",
+    ),
+    "before_event_day": (
+        "文本要求“{words}”，须在事件之前办理，即不晚于{date}（解读）。",
+        "The text says “{words}”: before the event, so by {date} (a reading of the text).",
+    ),
+}
+
+
 def step_text(step: Mapping, lang: str, event_name: Callable[[str], str] | None = None) -> str:
     """One step of a due-date computation as a sentence in ``lang`` ("zh" or "en")."""
     zh = lang == "zh"
     code = step["code"]
-    if code == "start":
-        if zh:
-            return f"{step['date']}为起算日，当日不计入（民法典第二百零一条）。"
-        return f"{step['date']} is the start day and is not counted (Civil Code art. 201)."
+    if code in STEP_TEMPLATES:
+        values = dict(step)
+        if "rrule" in step:
+            values["schedule"] = schedule_text(step["rrule"], lang)
+        if "event" in step:
+            values["name"] = event_name(step["event"]) if event_name else step["event"]
+        return STEP_TEMPLATES[code][0 if zh else 1].format(**values)
     if code == "counted":
         amount = UNITS[step["unit"]][0 if zh else 1].format(n=step["amount"])
         after = step["direction"] == "after"
@@ -457,55 +494,6 @@ def step_text(step: Mapping, lang: str, event_name: Callable[[str], str] | None 
             f"No published holiday schedule covers {years} yet: weekends and the statutory holidays were counted as "
             "rest days (and, counting before an event, the days around them past schedules gave off), so the date "
             "is an estimate."
-        )
-    if code == "fixed":
-        return f"文本规定的日期：{step['date']}。" if zh else f"Fixed date {step['date']} as the text gives it."
-    if code == "window":
-        if zh:
-            return f"办理期间为{step['start']}至{step['end']}。"
-        return f"Window from {step['start']} to {step['end']}."
-    if code == "event":
-        name = event_name(step["event"]) if event_name else step["event"]
-        return f"“{name}”的日期为{step['date']}。" if zh else f"“{name}” on {step['date']}."
-    if code == "next_period":
-        schedule = schedule_text(step["rrule"], lang)
-        if zh:
-            return f"周期为{schedule}；取{step['after']}当日或之后的下一期。"
-        return f"The schedule is {schedule}; this is the next period on or after {step['after']}."
-    if code == "confirmation_cycle":
-        if zh:
-            return (
-                "禁止性规定始终有效；本系统在每次确认遵守后一年再请您确认（这是本系统的复核周期，并非文本规定的期限）。"
-            )
-        return (
-            "A prohibition holds at all times; the tracker asks for a confirmation a year after each one "
-            "(its review cycle, not a date from the text)."
-        )
-    if code == "last_confirmed":
-        return f"上次于{step['date']}确认遵守。" if zh else f"Last confirmed on {step['date']}."
-    if code == "last_fulfilment":
-        return f"上一期于{step['date']}完成。" if zh else f"The last period was fulfilled on {step['date']}."
-    if code == "period_end":
-        schedule = schedule_text(step["rrule"], lang)
-        if zh:
-            return f"周期为{schedule}；本期于{step['date']}届满。"
-        return f"The schedule is {schedule}; this period ends on {step['date']}."
-    if code == "on_event_day":
-        if zh:
-            return f"文本要求“{step['words']}”，按事件当日{step['date']}计（解读：文本未规定期间）。"
-        return (
-            f"The text says “{step['words']}”: due on the day of the event, {step['date']} "
-            "(a reading: the text sets no period)."
-        )
-    if code == "before_event_day":
-        if zh:
-            return f"文本要求“{step['words']}”，须在事件之前办理，即不晚于{step['date']}（解读）。"
-        return f"The text says “{step['words']}”: before the event, so by {step['date']} (a reading of the text)."
-    if code == "period":
-        return (
-            f"周期为{schedule_text(step['rrule'], lang)}。"
-            if zh
-            else f"The schedule is {schedule_text(step['rrule'], lang)}."
         )
     raise ValueError(f"unknown step {code!r}")
 
