@@ -107,6 +107,7 @@ def evidence_add(
         evidence.size, evidence.sha256 = upload.size, upload.sha256
         evidence.file.save(upload.safe_name, upload.file, save=False)
     evidence.save()
-    label = evidence.filename or evidence.url or "note"
+    # What the person gave, in their words: the file's name, the link, or the note itself.
+    label = evidence.filename or evidence.url or evidence.note
     ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.EVIDENCE_ADDED, note=label)
     return evidence

@@ -106,7 +106,7 @@ def test_note_only_and_link_only_evidence(as_alice, item):
     listed = as_alice.get(item_url(item, "evidence/")).json()
     assert [e["id"] for e in listed] == [note.json()["id"], link.json()["id"]]
     history = item.history.filter(action="evidence_added").order_by("id")
-    assert [h.note for h in history] == ["note", "https://example.com/filing/123"]
+    assert [h.note for h in history] == ["Board minutes 3/2025", "https://example.com/filing/123"]
     # Evidence without a file has nothing to download.
     evidence_id = note.json()["id"]
     assert as_alice.get(url(item.organization, f"evidence/{evidence_id}/download/")).status_code == 404
