@@ -152,8 +152,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_yet_effective": ("The instrument takes effect on {date}.", "该文件自{date}起施行。"),
     "in_scope": ("{fact} {value} is within {jurisdiction}.", "{fact}为{value}，属于{jurisdiction}范围。"),
     "out_of_scope": (
-        "Neither registration, operation nor data source is within {jurisdiction}.",
-        "注册地、经营地和数据来源地均不在{jurisdiction}范围内。",
+        "None of the places that count for this instrument is within {jurisdiction}.",
+        "与本文件相关的地点均不在{jurisdiction}范围内。",
     ),
     "scope_unknown": (
         "Not known whether the organization is within {jurisdiction}.",
@@ -306,7 +306,8 @@ def _scope(rule: Rule, answers: Mapping, book: Rulebook) -> tuple[Reason, set[Mi
     used = {fact: answers.get(fact) for fact in rule.places}
     if unknown:
         return Reason("jurisdiction", None, "scope_unknown", {"jurisdiction": area}, used), unknown
-    return Reason("jurisdiction", False, "out_of_scope", {"jurisdiction": area}, used), set()
+    params = {"jurisdiction": area, "places": ",".join(rule.places)}
+    return Reason("jurisdiction", False, "out_of_scope", params, used), set()
 
 
 ROLES_MISSING = Missing("fact", "roles")

@@ -113,6 +113,12 @@ def reason_text(
         if params["value"] == params["jurisdiction"]:
             return phrase + ("。" if zh else ".")
         return f"{phrase}，属于{area}范围。" if zh else f"{phrase}, which is within {area}."
+    if code == "out_of_scope" and params.get("places"):  # the places the instrument counts, by name
+        area = labels.name("place", params["jurisdiction"], lang)
+        names = [labels.name("fact", fact, lang) for fact in params["places"].split(",")]
+        if zh:
+            return f"组织的{'、'.join(names)}均不在{area}范围内。"
+        return f"None of the organization's {_join(names, lang, 'or')} lies within {area}."
     if code in ("out_of_scope", "scope_unknown"):
         area = labels.name("place", params["jurisdiction"], lang)
         return MESSAGES[code][1 if zh else 0].format(jurisdiction=area)

@@ -131,12 +131,13 @@ def test_jurisdiction_reasons_name_the_facts_they_used():
     )  # fmt: skip
     out = result["bj"]
     assert out.reasons[1] == Reason(
-        "jurisdiction", False, "out_of_scope", {"jurisdiction": "CN-BJ"},
+        "jurisdiction", False, "out_of_scope",
+        {"jurisdiction": "CN-BJ", "places": "registered_in,operates_in,data_sourced_in"},
         {"registered_in": "CN-SH-LG", "operates_in": [], "data_sourced_in": []},
     )  # fmt: skip
     assert (out.outcome, out.missing) == (Outcome.DOES_NOT_APPLY, [])
-    assert out.reasons[1].text() == "Neither registration, operation nor data source is within CN-BJ."
-    assert out.reasons[1].text("zh") == "注册地、经营地和数据来源地均不在CN-BJ范围内。"
+    assert out.reasons[1].text() == "None of the places that count for this instrument is within CN-BJ."
+    assert out.reasons[1].text("zh") == "与本文件相关的地点均不在CN-BJ范围内。"
 
 
 def test_jurisdiction_unknown_reason_lists_every_place_fact():

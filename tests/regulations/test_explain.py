@@ -17,6 +17,7 @@ LABELS = Labels(
         ("fact", "has_ethics_committee"): ("设有科技伦理委员会", "has an ethics committee"),
         ("fact", "ownership"): ("所有制与层级", "ownership"),
         ("fact", "registered_in"): ("注册地", "place of registration"),
+        ("fact", "operates_in"): ("经营地", "places of operation"),
         ("value", "features:biometric_editing"): ("编辑生物识别信息", "Edits biometric information"),
         ("value", "features:face_generation"): ("人脸生成", "Face generation"),
         ("value", "ownership:private"): ("民营企业", "Private"),
@@ -41,8 +42,13 @@ LABELS = Labels(
         ),
         (
             {"code": "out_of_scope", "params": {"jurisdiction": "CN-SH"}},
-            "注册地、经营地和数据来源地均不在上海市范围内。",
-            "Neither registration, operation nor data source is within Shanghai.",
+            "与本文件相关的地点均不在上海市范围内。",
+            "None of the places that count for this instrument is within Shanghai.",
+        ),
+        (
+            {"code": "out_of_scope", "params": {"jurisdiction": "CN-SH", "places": "registered_in,operates_in"}},
+            "组织的注册地、经营地均不在上海市范围内。",
+            "None of the organization's place of registration or places of operation lies within Shanghai.",
         ),
         (
             {"code": "role_match", "params": {"roles": "app_operator, enterprise"}},
