@@ -45,6 +45,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
         catalog_load()
         for connection in connections.all():
             connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+    yield
+    # Live servers answer in threads of their own, which close their database connections when
+    # the browser's socket closes: one still closing as the run ends would keep PostgreSQL from
+    # dropping the test database. End such sessions first.
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
 
 
 @pytest.fixture
