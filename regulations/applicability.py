@@ -204,6 +204,15 @@ def describe(condition: Mapping) -> str:
     return f"{subject} {op.replace('_', ' ')} {value}"
 
 
+def members(value: Any) -> tuple[frozenset[str], bool]:
+    """A set answer as (the members known, whether that is all of them). A list is the whole
+    answer; ``{"includes": [...]}`` says those are among the members and the rest is not known
+    ("includes biometric editing; not sure about the others"); a place is a one-member set."""
+    if isinstance(value, Mapping):
+        return frozenset(value.get("includes", ())), False
+    return frozenset([value] if isinstance(value, str) else value), True
+
+
 def _test(condition: Mapping, answers: Mapping, events: Mapping[str, list[dt.date]], book: Rulebook) -> Tri:
     if "fact" in condition:
         value = answers.get(condition["fact"])
@@ -213,13 +222,14 @@ def _test(condition: Mapping, answers: Mapping, events: Mapping[str, list[dt.dat
             return value == condition["is"]
         if "in" in condition:
             return value in condition["in"]
-        if "includes" in condition:
-            return condition["includes"] in value
-        if "includes_any" in condition:
-            return not set(condition["includes_any"]).isdisjoint(value)
-        if "within" in condition:
-            codes = [value] if isinstance(value, str) else value
-            return any(book.within(code, condition["within"]) for code in codes)
+        if "includes" in condition or "includes_any" in condition or "within" in condition:
+            known, complete = members(value)
+            if "within" in condition:
+                hit = any(book.within(code, condition["within"]) for code in known)
+            else:
+                hit = not known.isdisjoint(condition.get("includes_any") or [condition["includes"]])
+            # Found among the known members decides; not found decides only a complete answer.
+            return True if hit else (False if complete else None)
         if "gte" in condition:
             return value >= condition["gte"]
         return value < condition["lt"]
@@ -299,10 +309,13 @@ def _scope(rule: Rule, answers: Mapping, book: Rulebook) -> tuple[Reason, set[Mi
         if value is None:
             unknown.add(Missing("fact", fact))
             continue
-        for code in [value] if isinstance(value, str) else value:
+        known, complete = members(value)
+        for code in sorted(known):
             if book.within(code, area):
                 params = {"fact": fact, "value": code, "jurisdiction": area}
                 return Reason("jurisdiction", True, "in_scope", params, {fact: value}), set()
+        if not complete:
+            unknown.add(Missing("fact", fact))
     used = {fact: answers.get(fact) for fact in rule.places}
     if unknown:
         return Reason("jurisdiction", None, "scope_unknown", {"jurisdiction": area}, used), unknown
@@ -320,13 +333,16 @@ def _roles(rule: Rule, answers: Mapping, played_set: frozenset[str] | None = Non
     played = answers.get("roles")
     if played is None:
         return Reason("roles", None, "role_unknown", {"roles": rule.roles_text}), {ROLES_MISSING}
-    played_set = frozenset(played) if played_set is None else played_set
+    known, complete = members(played)
+    played_set = known if played_set is None else played_set
     matched = rule.roles & played_set
     if matched:
         return Reason("roles", True, "role_match", {"roles": ", ".join(sorted(matched))}, {"roles": played}), set()
     waiting = rule.awaited_by & played_set
     if waiting:
         return Reason("roles", True, "role_awaits", {"roles": ", ".join(sorted(waiting))}, {"roles": played}), set()
+    if not complete:  # the roles it is known to play are not these; the others are not known
+        return Reason("roles", None, "role_unknown", {"roles": rule.roles_text}, {"roles": played}), {ROLES_MISSING}
     return Reason("roles", False, "role_no_match", {"roles": rule.roles_text}, {"roles": played}), set()
 
 
@@ -422,7 +438,7 @@ def evaluate(
     latest = {key: dates[-1] for key, dates in dated.items()}
     played = answers.get("roles")
     try:
-        played_set = None if played is None else frozenset(played)
+        played_set = None if played is None or isinstance(played, Mapping) else frozenset(played)
     except TypeError:  # not a list of roles: _roles reports it as the original value does
         played_set = None
     evaluations: list[Evaluation] = []
@@ -489,8 +505,15 @@ def validate_answers(book: Rulebook, answers: Mapping[str, Any]) -> tuple[dict[s
 def _check_value(book: Rulebook, spec: FactSpec, value: Any) -> tuple[str, Any]:
     kind = spec.type
     if kind in ("set", "jurisdiction_set"):
+        if isinstance(value, dict) and set(value) == {"includes"}:  # partly known
+            problem, known = _check_value(book, spec, value["includes"])
+            return problem, None if problem else {"includes": known}
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return "Must be a list of strings (an empty list means none).", None
+            return (
+                'Must be a list of strings (an empty list means none), or {"includes": [...]} when '
+                "the others are not known.",
+                None,
+            )
         allowed = spec.values if kind == "set" else frozenset(book.parents)
         unknown = sorted(set(value) - allowed) if allowed is not None else []
         if unknown:

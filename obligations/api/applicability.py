@@ -51,7 +51,10 @@ class EventInputSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class ApplicabilityRequestSerializer(ApplicabilityOptionsSerializer):
-    profile = serializers.DictField(help_text="Fact answers keyed by fact; leave a fact out (or null) if unknown.")
+    profile = serializers.DictField(
+        help_text="Fact answers keyed by fact; leave a fact out (or null) if unknown. A set fact takes a list "
+        '(the whole answer; [] for none) or {"includes": [...]} when only some members are known.'
+    )
     events = EventInputSerializer(many=True, required=False, default=list)
 
     def validate_profile(self, value):

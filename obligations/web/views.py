@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from config.api import language
 from regulations import selectors as catalog
-from regulations.applicability import validate_answers
+from regulations.applicability import members, validate_answers
 from regulations.models import Fact, Instrument, Obligation, Provision
 
 from .. import access, selectors, services
@@ -337,7 +337,8 @@ def _answers_from_post(post, facts) -> dict:
             answers[fact.key] = None
             continue
         if fact.type in ("set", "jurisdiction_set"):
-            answers[fact.key] = post.getlist(fact.key)
+            ticked = post.getlist(fact.key)
+            answers[fact.key] = {"includes": ticked} if post.get(f"partial-{fact.key}") else ticked
         elif fact.type == "boolean":
             value = post.get(fact.key)
             answers[fact.key] = {"true": True, "false": False}.get(value)
@@ -381,7 +382,8 @@ def profile_page(request):
             {
                 **vars(question),
                 "value": value,
-                "selected": set(value) if isinstance(value, list) else {value},
+                "selected": set(members(value)[0]) if isinstance(value, list | dict | str) else {value},
+                "partial": isinstance(value, dict),
                 "unknown": value is None,
                 "errors": errors.get(question.key, []),
             }

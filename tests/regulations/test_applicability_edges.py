@@ -25,6 +25,9 @@ from regulations.deadlines import WorkCalendar, YearSchedule
 from .test_applicability import rule
 
 D = dt.date
+NOT_A_SET = (
+    'Must be a list of strings (an empty list means none), or {"includes": [...]} when the others are not known.'
+)
 AS_OF = D(2026, 1, 1)
 IN_LINGANG = {"registered_in": "CN-SH-LG", "operates_in": [], "data_sourced_in": []}
 LINGANG_FACTS = {"registered_in": "CN-SH-LG"}
@@ -490,8 +493,16 @@ def test_validate_answers_accepts_numbers_within_bounds(value):
 @pytest.mark.parametrize(
     ("key", "value", "error"),
     [
-        ("operates_in", "CN-SH", "Must be a list of strings (an empty list means none)."),
-        ("operates_in", ["CN-SH", 1], "Must be a list of strings (an empty list means none)."),
+        (
+            "operates_in",
+            "CN-SH",
+            NOT_A_SET,
+        ),
+        (
+            "operates_in",
+            ["CN-SH", 1],
+            NOT_A_SET,
+        ),
         ("operates_in", ["CN-XX", "CN-SH"], "Not allowed: CN-XX."),
         ("features", ["swimming", "flying"], "Not allowed: flying, swimming."),
         ("registered_in", ["CN-SH"], "Must be a string."),
@@ -529,3 +540,57 @@ def test_an_instrument_reaches_only_through_the_places_it_names():
     assert evaluations(rulebook, using_its_data)["r"].outcome is Outcome.APPLIES
     waiting = evaluations(rulebook, not_asked)["r"]
     assert (waiting.outcome, waiting.missing) == (Outcome.NEEDS_REVIEW, [Missing("fact", "public_data_of")])
+
+
+# --- Set answers that are partly known -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "answer", "expected"),
+    [
+        # "Includes biometric editing; not sure about the others."
+        ({"fact": "features", "includes": "biometric_editing"}, {"includes": ["biometric_editing"]}, Outcome.APPLIES),
+        (
+            {"fact": "features", "includes": "public_opinion_attributes"},
+            {"includes": ["biometric_editing"]},
+            Outcome.NEEDS_REVIEW,
+        ),
+        ({"fact": "features", "includes": "public_opinion_attributes"}, ["biometric_editing"], Outcome.DOES_NOT_APPLY),
+        (
+            {"fact": "features", "includes_any": ["public_opinion_attributes", "biometric_editing"]},
+            {"includes": ["biometric_editing"]},
+            Outcome.APPLIES,
+        ),
+        (
+            {"not": {"fact": "features", "includes": "public_opinion_attributes"}},
+            {"includes": []},
+            Outcome.NEEDS_REVIEW,
+        ),
+    ],
+)
+def test_a_partly_known_set_decides_only_what_its_known_members_decide(condition, answer, expected):
+    evaluation = one(condition, {**PROVIDER, "features": answer})
+    assert evaluation.outcome is expected
+    if expected is Outcome.NEEDS_REVIEW:
+        assert evaluation.missing == [Missing("fact", "features")]
+
+
+def test_partly_known_roles_and_places():
+    rulebook = book(rule("r", roles=("platform",)), rule("s", instrument="bj-law", jurisdiction="CN-BJ"))
+    partly = {"roles": {"includes": ["provider"]}, "registered_in": "CN-SH-LG", "operates_in": {"includes": []}}
+    found = evaluations(rulebook, {**partly, "data_sourced_in": []})
+    # Known to be a provider, not known whether also a platform: the platform's duty waits.
+    assert (found["r"].outcome, found["r"].missing) == (Outcome.NEEDS_REVIEW, [Missing("fact", "roles")])
+    # Registered in Shanghai, operating in places not all known: Beijing's rules wait.
+    assert (found["s"].outcome, found["s"].missing) == (Outcome.NEEDS_REVIEW, [Missing("fact", "operates_in")])
+    complete = evaluations(rulebook, {**partly, "roles": ["provider"], "operates_in": [], "data_sourced_in": []})
+    assert complete["r"].outcome is complete["s"].outcome is Outcome.DOES_NOT_APPLY
+
+
+def test_a_partly_known_answer_is_checked_like_a_whole_one():
+    rulebook = book(rule("r"))
+    clean, errors = validate_answers(rulebook, {"features": {"includes": ["biometric_editing", "biometric_editing"]}})
+    assert (clean, errors) == ({"features": {"includes": ["biometric_editing"]}}, {})
+    _, errors = validate_answers(rulebook, {"features": {"includes": ["flying"]}, "roles": {"maybe": ["provider"]}})
+    assert errors["features"] == ["Not allowed: flying."]
+    assert errors["roles"][0].startswith("Must be a list of strings")

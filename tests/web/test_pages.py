@@ -139,6 +139,14 @@ def test_questionnaire_saves_answers_and_unknowns_and_names_bad_answers(people, 
     assert answers["roles"] == ["app_operator"] and answers["employees"] == 120
     assert "sectors" not in answers and answers["data_sourced_in"] == []
 
+    # "Biometric editing, and not sure about the rest": the ticked ones, the others left open.
+    partly = client.post(url, {"features": ["biometric_editing"], "partial-features": "1", "unknown-roles": "1"})
+    assert partly.status_code == 302
+    assert selectors.profile_current(organization).answers["features"] == {"includes": ["biometric_editing"]}
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'name="partial-features" value="1" checked' in page
+    assert 'name="features" value="biometric_editing" checked' in page
+
 
 def test_pages_follow_the_browser_language_and_the_switch(people, settings):
     settings.DEBUG = True
