@@ -47,7 +47,6 @@ from obligations.services import digest  # noqa: E402
 from obligations.services.checklist import _reasons  # noqa: E402
 from regulations import selectors  # noqa: E402
 from regulations.applicability import Outcome, evaluate  # noqa: E402
-from regulations.models import Obligation  # noqa: E402
 
 BENCH_DAY = dt.date(2027, 3, 1)
 FULL_ORGS = 10_000
@@ -93,10 +92,7 @@ def obligation_pool() -> list[tuple[int, str, str, str]]:
         )
         for e in result.evaluations
         # The checklist's items: duties (opportunities and expectations are listed apart).
-        if e.outcome is not Outcome.DOES_NOT_APPLY
-        and not e.preview
-        and not e.expectation
-        and Obligation.TRACKS.get(e.rule.info["kind"]) == "duty"
+        if e.outcome is not Outcome.DOES_NOT_APPLY and not e.preview and e.track == "duty"
     ]
 
 

@@ -5,6 +5,7 @@ else and linked to its page. Codes and database ids stay in the API."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable
 
@@ -56,9 +57,9 @@ def _period(item: ChecklistItem, lang: str, labels) -> str:
 
 
 @in_language
-def checklist_csv(items: Iterable[ChecklistItem], link, *, lang: str) -> str:
+def checklist_csv(items: Iterable[ChecklistItem], link, *, lang: str, zone: dt.tzinfo) -> str:
     """``items`` with their obligations, events, people and ``evidence_count``; ``link(path)``
-    makes an absolute address of a page."""
+    makes an absolute address of a page; times are given in ``zone`` (the organization's)."""
     labels = selectors.labels()
     out = io.StringIO()
     writer = csv.writer(out)
@@ -84,7 +85,7 @@ def checklist_csv(items: Iterable[ChecklistItem], link, *, lang: str) -> str:
                 due_basis_text(item.due_basis, lang, labels),
                 spreadsheet_safe(item.assignee.username if item.assignee else ""),
                 spreadsheet_safe(item.completed_by.username if item.completed_by else ""),
-                item.completed_at.isoformat(timespec="minutes") if item.completed_at else "",
+                f"{item.completed_at.astimezone(zone):%Y-%m-%d %H:%M}" if item.completed_at else "",
                 spreadsheet_safe(item.justification),
                 item.evidence_count,  # type: ignore[attr-defined]  # annotated by the caller
                 superseded_text(item.superseded_reason, o, lang=lang, labels=labels),

@@ -67,7 +67,11 @@ def questionnaire(organization: Organization, *, lang: str, as_of: dt.date) -> Q
     def name(row) -> str:
         return row["name_zh"] if lang == "zh" else row["name_en"]
 
-    places = [{"key": j["code"], "name": name(j)} for j in Jurisdiction.objects.values("code", "name_zh", "name_en")]
+    # By code, so that each province is followed by its cities and districts.
+    places = [
+        {"key": j["code"], "name": name(j)}
+        for j in Jurisdiction.objects.order_by("code").values("code", "name_zh", "name_en")
+    ]
     questions = [
         Question(
             kind="fact",

@@ -6,6 +6,7 @@ and the CSV all read them here."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,20 +28,25 @@ def django_language(lang: str) -> str:
 def in_language(function):
     """Run ``function(..., lang)`` with Django's translations switched to ``lang``."""
 
+    @functools.wraps(function)
     def wrapper(*args, lang: str, **kwargs):
         with translation.override(django_language(lang)):
             return function(*args, lang=lang, **kwargs)
 
-    wrapper.__doc__, wrapper.__name__ = function.__doc__, function.__name__
     return wrapper
 
 
-def _event(key: str, lang: str, labels: Labels | None = None) -> str:
+# Every function here takes ``labels`` (the vocabulary's names, regulations.selectors.labels):
+# a page, a response or a file looks them up once and passes them to each row; looking them up
+# costs a query, so a row that did it itself would cost one more query per row.
+
+
+def _event(key: str, lang: str, labels: Labels | None) -> str:
     return (labels or selectors.labels()).name("event", key, lang)
 
 
 @in_language
-def cause_text(cause: Mapping[str, Any] | str, *, lang: str) -> str:
+def cause_text(cause: Mapping[str, Any] | str, *, lang: str, labels: Labels | None = None) -> str:
     """Why a sync ran: ``{"code": "profile", "version": 4}`` -> 保存组织画像第4版后更新了清单。"""
     if isinstance(cause, str):  # entries written before causes were kept as structure
         return cause
@@ -48,7 +54,7 @@ def cause_text(cause: Mapping[str, Any] | str, *, lang: str) -> str:
     if code == "profile":
         return _("Checklist updated after profile version %(version)s was saved.") % cause
     if code in ("event_reported", "event_deleted"):
-        values = {"event": _event(cause["event"], lang), "date": cause["date"]}
+        values = {"event": _event(cause["event"], lang, labels), "date": cause["date"]}
         if code == "event_reported":
             return _("Checklist updated after “%(event)s” on %(date)s was reported.") % values
         return _("Checklist updated after the report of “%(event)s” on %(date)s was deleted.") % values
@@ -73,11 +79,11 @@ def superseded_text(why: Mapping[str, Any] | str, obligation, *, lang: str, labe
     code = why.get("code")
     if code == "not_applicable":
         reason = why.get("reason")
-        text = (
-            reason_text(reason, lang, labels or selectors.labels(), obligation.conditions)
-            if reason
-            else _("see the reasons.")
-        )
+        if not reason:
+            return _("No longer applies: %(reason)s") % {"reason": _("see the reasons.")}
+        # The obligation's condition is read only for a reason about it (lists defer the column).
+        conditions = obligation.conditions if reason.get("code") == "condition" else None
+        text = reason_text(reason, lang, labels or selectors.labels(), conditions)
         return _("No longer applies: %(reason)s") % {"reason": text}
     return str(SUPERSEDED.get(str(code), _("Set aside by a checklist update.")))
 
@@ -151,7 +157,7 @@ ACTIONS = {
 }
 
 
-def _value(field: str, value, people: Mapping[int, str], lang: str) -> str:
+def _value(field: str, value, people: Mapping[int, str], lang: str, labels: Labels | None) -> str:
     if value in (None, "", []):
         return _("none")
     if field == "status":
@@ -163,13 +169,13 @@ def _value(field: str, value, people: Mapping[int, str], lang: str) -> str:
     if field == "track":
         return str(ChecklistItem.Track(value).label)
     if field == "waiting_for":
-        labels = selectors.labels()
-        return ("、" if lang == "zh" else ", ").join(labels.name(m["kind"], m["key"], lang) for m in value)
+        names = labels or selectors.labels()
+        return ("、" if lang == "zh" else ", ").join(names.name(m["kind"], m["key"], lang) for m in value)
     return str(value)
 
 
 @in_language
-def history_text(entry: ItemHistory, people: Mapping[int, str], *, lang: str) -> str:
+def history_text(entry: ItemHistory, people: Mapping[int, str], *, lang: str, labels: Labels | None = None) -> str:
     """One history entry as sentences: 王芳将状态从“待办”改为“已完成”。 followed, for a change the
     system made, by why it was made (and how a moved date was counted or why the item was set
     aside). ``people``: user id -> name, for assignees kept by id."""
@@ -178,8 +184,8 @@ def history_text(entry: ItemHistory, people: Mapping[int, str], *, lang: str) ->
         _("%(field)s from “%(old)s” to “%(new)s”")
         % {
             "field": FIELD_NAMES.get(field, field),
-            "old": _value(field, change.get("from"), people, lang),
-            "new": _value(field, change.get("to"), people, lang),
+            "old": _value(field, change.get("from"), people, lang, labels),
+            "new": _value(field, change.get("to"), people, lang, labels),
         }
         for field, change in entry.changes.items()
         if change.get("from") != change.get("to")
@@ -197,9 +203,9 @@ def history_text(entry: ItemHistory, people: Mapping[int, str], *, lang: str) ->
     context = entry.context or {}
     parts = [sentence]
     if "cause" in context:
-        parts.append(cause_text(context["cause"], lang=lang))
+        parts.append(cause_text(context["cause"], lang=lang, labels=labels))
     if "superseded" in context:
-        parts.append(superseded_text(context["superseded"], entry.item.obligation, lang=lang))
+        parts.append(superseded_text(context["superseded"], entry.item.obligation, lang=lang, labels=labels))
     if "steps" in context:
-        parts.extend(due_lines(context, lang))
+        parts.extend(due_lines(context, lang, labels))
     return " ".join(part for part in parts if part)

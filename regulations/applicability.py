@@ -26,6 +26,10 @@ from .deadlines import DEFAULT_CALENDAR, RuleOutcome, WorkCalendar, may_have_a_d
 # Facts that place an organization: the instrument's jurisdiction is applied through them.
 PLACE_FACTS = ("registered_in", "operates_in", "data_sourced_in", "public_data_of")
 EVERYONE = "any_party"
+# Where an obligation of each kind lands for an organization it applies to: the checklist of
+# what it must (not) do, or the list of opportunities it may take up. A target (a goal the region
+# sets itself) lands nowhere: it is not something an organization does or fails to do.
+TRACKS = {"duty": "duty", "prohibition": "duty", "authority_duty": "duty", "incentive": "opportunity"}
 
 
 class Outcome(StrEnum):
@@ -132,9 +136,12 @@ class Evaluation:
     deadline: RuleOutcome | None = None
 
     @property
-    def expectation(self) -> bool:
-        """It reaches the organization as an authority's act it waits for, not as its own duty."""
-        return any(r.code == "role_awaits" for r in self.reasons)
+    def track(self) -> str | None:
+        """Where it lands for the organization: "duty", "opportunity", "expectation" (an
+        authority's act it waits for) or None (a goal the region sets itself)."""
+        if any(r.code == "role_awaits" for r in self.reasons):
+            return "expectation"
+        return TRACKS.get(self.rule.info.get("kind", "duty"))
 
 
 MESSAGES: dict[str, tuple[str, str]] = {

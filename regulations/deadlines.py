@@ -24,7 +24,6 @@ from enum import StrEnum
 from functools import lru_cache
 
 import chinese_calendar
-import holidays
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 
@@ -133,6 +132,8 @@ FESTIVALS = {
 def _festivals(year: int) -> dict[str, dt.date]:
     """The festivals' dates in ``year``; none beyond the years the package's lunar tables cover
     (2100), where only the solar-date holidays are known."""
+    import holidays  # 50 ms to import: only processes that estimate a year pay for it
+
     found = holidays.China(years=year, language="en_US")
     dates = {
         key: [d for d, name in found.items() if label in name and "observed" not in name]

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .applicability import TRACKS
 from .explain import provision_label
 
 
@@ -211,10 +212,7 @@ class Obligation(models.Model):
         INCENTIVE = "incentive", _("Incentive or opportunity")
         AUTHORITY_DUTY = "authority_duty", _("Authority duty")
 
-    # Where an obligation of each kind lands for an organization it applies to: the checklist of
-    # what it must (not) do, the list of opportunities it may take up, or nowhere (a target is
-    # a goal the region sets itself, not something an organization does or fails to do).
-    TRACKS = {"duty": "duty", "prohibition": "duty", "authority_duty": "duty", "incentive": "opportunity"}
+    TRACKS = TRACKS  # where each kind lands (regulations.applicability)
 
     class DeadlineKind(models.TextChoices):
         FIXED = "fixed"

@@ -14,6 +14,25 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # Three or more Latin words in a row is a sentence (or a phrase) in English. Single words are
 # names: a person's user name, an organization's, a file's, a unit such as "MB".
 ENGLISH = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ \t,;:]+[A-Za-z][A-Za-z'’]*){2,}")
+# A single Latin word on a Chinese page is English too, unless it is a name written that way:
+# file formats, the APP of the APP filing notice, keyboard keys, a language's own name.
+WORD = re.compile(r"(?<![A-Za-z0-9_.-])[A-Za-z]{3,}(?![A-Za-z0-9_.-])")
+NAMES_AS_WRITTEN = {
+    "APP",
+    "APPs",
+    "PDF",
+    "Word",
+    "Excel",
+    "CSV",
+    "API",
+    "iCal",
+    "ICP",
+    "AIGC",
+    "DCMM",
+    "Ctrl",
+    "Mac",
+    "English",
+}
 URL = re.compile(r"\b(?:https?|webcal)://\S+|\S+@\S+\.\w+")
 
 
@@ -40,4 +59,6 @@ def problems(text: str, lang: str, words: set[str], allowed: tuple[str, ...] = (
     found += [f"code {w}" for w in words if re.search(rf"(?<![A-Za-z0-9_-]){re.escape(w)}(?![A-Za-z0-9_-])", text)]
     if lang == "zh":
         found += [f"English “{m}”" for m in ENGLISH.findall(text)]
+        words = set(WORD.findall(ENGLISH.sub(" ", text))) - NAMES_AS_WRITTEN
+        found += [f"English word “{w}”" for w in words]
     return sorted(set(found))

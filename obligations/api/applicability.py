@@ -17,7 +17,6 @@ from regulations.api.deadlines import within_bounds
 from regulations.applicability import Evaluation, Outcome, Result, evaluate, validate_answers
 from regulations.deadlines import RuleOutcome
 from regulations.explain import Labels, reason_text
-from regulations.models import Obligation
 
 GROUPS = [o.value for o in Outcome]
 
@@ -151,7 +150,7 @@ def evaluation_data(evaluation: Evaluation, lang: str, labels: Labels) -> dict:
         "quote_zh": info["quote_zh"],
         "summary": info["summary_zh"] if lang == "zh" and info["summary_zh"] else info["summary_en"],
         "outcome": evaluation.outcome.value,
-        "track": "expectation" if evaluation.expectation else Obligation.TRACKS.get(info["kind"], "none"),
+        "track": evaluation.track or "none",
         "preview": evaluation.preview,
         "reasons": [
             {

@@ -1,11 +1,14 @@
 """The checklist API: items, their history, comments and evidence, the CSV export and the
 re-sync. Item updates are conditional: send the item's ETag as If-Match."""
 
+import zoneinfo
+
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -24,6 +27,7 @@ from config.api import (
 )
 from config.parsers import JSONParser
 from regulations.models import Obligation
+from regulations.selectors import labels as catalog_labels
 
 from ..exports import checklist_csv
 from ..filters import ChecklistFilter
@@ -109,6 +113,10 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
     def _lang(self) -> str:
         return self.context.get("lang", "en")
 
+    def _labels(self):
+        """The vocabulary's names, looked up once per response (see get_serializer_context)."""
+        return self.context.get("labels")
+
     def get_obligation(self, item) -> str:
         return f"{item.obligation.instrument.code}:{item.obligation.key}"
 
@@ -127,7 +135,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ReasonTextSerializer(many=True))
     def get_reasons(self, item) -> list[dict]:
-        return checklist.reasons_in(item, self._lang())
+        return checklist.reasons_in(item, self._lang(), self._labels())
 
     def get_summary(self, item) -> str:
         return item.obligation.summary_in(self._lang())
@@ -139,7 +147,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
         return bool(item.due_basis.get("estimated"))
 
     def get_superseded_reason(self, item) -> str:
-        return superseded_text(item.superseded_reason, item.obligation, lang=self._lang())
+        return superseded_text(item.superseded_reason, item.obligation, lang=self._lang(), labels=self._labels())
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -195,7 +203,7 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
         read_only_fields = fields
 
     def get_due_explanation(self, item) -> list[str]:
-        return due_lines(item.due_basis, self._lang())
+        return due_lines(item.due_basis, self._lang(), self._labels())
 
 
 class ChecklistItemUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -227,7 +235,7 @@ class HistorySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_text(self, entry) -> str:
-        return history_text(entry, self.context["people"], lang=self.context["lang"])
+        return history_text(entry, self.context["people"], lang=self.context["lang"], labels=self.context["labels"])
 
 
 class CommentSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -329,6 +337,8 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
             **super().get_serializer_context(),
             "lang": language(self.request),
             "today": getattr(self, "today", None),
+            # The vocabulary's names for every row, looked up once and only if a row needs them.
+            "labels": SimpleLazyObject(catalog_labels),
         }
 
     def retrieve(self, request, *args, **kwargs):
@@ -370,7 +380,11 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         return Response(HistorySerializer(entries, many=True, context=self._history_context()).data)
 
     def _history_context(self) -> dict:
-        return {"lang": language(self.request), "people": member_names(self.organization)}
+        return {
+            "lang": language(self.request),
+            "people": member_names(self.organization),
+            "labels": SimpleLazyObject(catalog_labels),
+        }
 
     @extend_schema(request=CommentSerializer, responses={201: HistorySerializer}, filters=False)
     @action(detail=True, methods=["post"], filterset_class=None, filter_backends=[])
@@ -434,7 +448,8 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         if lang not in ("zh", "en"):
             raise serializers.ValidationError({"lang": ["Either zh or en."]})
         items = self.filter_queryset(self.get_queryset()).annotate(evidence_count=Count("evidence"))
-        text = checklist_csv(items, request.build_absolute_uri, lang=lang)
+        zone = zoneinfo.ZoneInfo(self.organization.timezone)
+        text = checklist_csv(items, request.build_absolute_uri, lang=lang, zone=zone)
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="checklist-{self.organization.slug}-{lang}.csv"'
         return response

@@ -15,6 +15,7 @@ from icalendar import Calendar, Event
 
 from ..errors import validated
 from ..models import CalendarFeed, ChecklistItem, Membership, Organization
+from ..wording import django_language
 from .accounts import digest, new_secret
 
 FEED_PREFIX = "cal_"
@@ -82,7 +83,7 @@ def render_feed(feed: CalendarFeed, *, base_url: str, host: str) -> bytes:
     calendar.add("x-wr-timezone", feed.organization.timezone)
     stamp = timezone.now()
     lang = feed.language
-    with translation.override("zh-hans" if lang == "zh" else "en"):
+    with translation.override(django_language(lang)):
         status_labels = {value: str(label) for value, label in ChecklistItem.Status.choices}
         status_word = _("Status")
     for item in feed_items(feed):

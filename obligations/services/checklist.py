@@ -103,12 +103,19 @@ class Plan:
 
     def details(self, lang: str = "en") -> dict[str, list[dict]]:
         """What would change, item by item, for people reviewing a catalogue update."""
+        names = selectors.labels()
+        # The plan's items come without their obligations (a sync reads every item); one query.
+        obligations = Obligation.objects.in_bulk({i.obligation_id for i, _ in self.superseded})
         return {
             "added": [
                 {"obligation": w.obligation_id, "occurrence": w.occurrence, "due_date": _iso(w)} for w in self.added
             ],
             "superseded": [
-                {"item": i.pk, "obligation": i.obligation_id, "reason": superseded_text(r, i.obligation, lang=lang)}
+                {
+                    "item": i.pk,
+                    "obligation": i.obligation_id,
+                    "reason": superseded_text(r, obligations[i.obligation_id], lang=lang, labels=names),
+                }
                 for i, r in self.superseded
             ],
             "redated": [
@@ -163,6 +170,7 @@ def _basis(rule: Rule, outcome: RuleOutcome, start: dt.date | None = None) -> di
 
 def _wanted_for(
     evaluation: Evaluation,
+    track: str,
     events: list[OrganizationEvent],
     anchors: dict[int, dt.date],
     as_of: dt.date,
@@ -177,7 +185,7 @@ def _wanted_for(
             occurrence,
             event.pk if event else None,
             evaluation.outcome.value,
-            ChecklistItem.Track.EXPECTATION if evaluation.expectation else Obligation.TRACKS[rule.info["kind"]],
+            track,
             [{"kind": m.kind, "key": m.key} for m in evaluation.missing],
             _reasons(evaluation),
             outcome.due,
@@ -262,8 +270,9 @@ def checklist_plan(organization: Organization, *, as_of: dt.date | None = None) 
         if evaluation.preview:
             continue
         verdicts[evaluation.rule.id] = evaluation
-        if evaluation.outcome is not Outcome.DOES_NOT_APPLY and evaluation.rule.info["kind"] in Obligation.TRACKS:
-            for found in _wanted_for(evaluation, events, anchors, as_of, calendar):
+        track = evaluation.track
+        if evaluation.outcome is not Outcome.DOES_NOT_APPLY and track:
+            for found in _wanted_for(evaluation, track, events, anchors, as_of, calendar):
                 wanted[found.key] = found
 
     plan = Plan(organization, as_of)
@@ -301,7 +310,7 @@ def _why_not_wanted(item: ChecklistItem, verdict: Evaluation | None, as_of: dt.d
     into words), or {} to leave it alone."""
     if verdict is None:
         return {"code": "removed"}
-    if verdict.rule.info["kind"] not in Obligation.TRACKS:
+    if verdict.track is None:
         return {"code": "not_for_organizations"}
     if verdict.outcome is Outcome.DOES_NOT_APPLY:
         failed = next((r for r in verdict.reasons if r.result is False), None)

@@ -43,6 +43,7 @@ from ..models import (
     ReminderDigest,
     ReminderPolicy,
 )
+from ..wording import django_language
 
 logger = logging.getLogger(__name__)
 
@@ -483,7 +484,7 @@ def build_message(
         "escalation": escalation,
         "preferences_link": absolute("web-preferences", organization.pk),
     }
-    with translation.override("zh-hans" if language == "zh" else "en"):
+    with translation.override(django_language(language)):
         subject = render_to_string("obligations/email/subject.txt", context).strip()
         text = render_to_string("obligations/email/digest.txt", context)
         html = render_to_string("obligations/email/digest.html", context)

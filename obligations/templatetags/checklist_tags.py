@@ -36,26 +36,33 @@ def reference_in(obligation, lang) -> str:
     return obligation.reference_in(lang)
 
 
-@register.simple_tag
-def history_sentence(entry, people, lang) -> str:
+# Pages pass ``vocabulary_labels`` (the vocabulary's names, looked up once and lazily): the tags
+# below that name vocabulary terms read them there, so rows and history entries cost no query.
+
+
+def _names(context):
+    return context.get("vocabulary_labels") or labels()
+
+
+@register.simple_tag(takes_context=True)
+def history_sentence(context, entry, people, lang) -> str:
     """One history entry in the page's language (obligations.wording.history_text)."""
-    return history_text(entry, people, lang=lang)
+    return history_text(entry, people, lang=lang, labels=_names(context))
 
 
-@register.simple_tag
-def superseded_because(item, lang) -> str:
-    return superseded_text(item.superseded_reason, item.obligation, lang=lang)
+@register.simple_tag(takes_context=True)
+def superseded_because(context, item, lang) -> str:
+    return superseded_text(item.superseded_reason, item.obligation, lang=lang, labels=_names(context))
 
 
 @register.simple_tag(takes_context=True)
 def waiting_names(context, waiting_for, lang) -> str:
-    """The answers a needs-review item waits for, by their names: 企业资质与认定、服务上线.
-    Pages pass ``vocabulary_labels`` (looked up once, lazily), so rows cost no query."""
-    names = context.get("vocabulary_labels") or labels()
+    """The answers a needs-review item waits for, by their names: 企业资质与认定、服务上线."""
+    names = _names(context)
     words = [names.name(m["kind"], m["key"], lang) for m in waiting_for or []]
     return ("、" if lang == "zh" else ", ").join(words)
 
 
-@register.simple_tag
-def pending_text(basis, lang) -> str:
-    return wording.pending_text(basis, lang=lang)
+@register.simple_tag(takes_context=True)
+def pending_text(context, basis, lang) -> str:
+    return wording.pending_text(basis, lang=lang, labels=_names(context))

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .. import services
 from ..services import calendar, reminders
+from ..wording import django_language
 
 
 def calendar_feed(request, secret: str):
@@ -31,6 +32,6 @@ def reminders_unsubscribe(request, token: str):
     if done:
         services.reminder_preferences_update(membership, reminders_enabled=False)
     lang = membership.reminder_language
-    with translation.override("zh-hans" if lang == "zh" else "en"):
+    with translation.override(django_language(lang)):
         context = {"organization": membership.organization, "done": done, "lang": lang}
         return render(request, "web/unsubscribe.html", context)

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from config.api import language
@@ -311,16 +312,17 @@ def item_page(request, item_id):
                     messages.success(request, _("Evidence added."))
                     return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
     lang = language(request)
-    reasons = checklist.reasons_in(item, lang)
+    names = catalog.labels()
     context = {
         "item": item,
-        "reasons": reasons,
+        "reasons": checklist.reasons_in(item, lang, names),
         "item_form": item_form,
         "comment_form": comment_form,
         "evidence_form": evidence_form,
         "history": item.history.select_related("actor", "item__obligation"),
-        "due_explanation": due_lines(item.due_basis, lang),
-        "superseded_reason": superseded_text(item.superseded_reason, item.obligation, lang=lang),
+        "due_explanation": due_lines(item.due_basis, lang, names),
+        "superseded_reason": superseded_text(item.superseded_reason, item.obligation, lang=lang, labels=names),
+        "vocabulary_labels": names,
         # Assignees are kept in the history by id; the page names them.
         "people": member_names(request.organization),
     }
@@ -328,6 +330,10 @@ def item_page(request, item_id):
 
 
 # --- Questionnaire -------------------------------------------------------------------------
+
+
+# The units number facts are counted in, as the page names them (the vocabulary keeps a code).
+UNIT_NAMES = {"persons": gettext_lazy("persons"), "CNY": gettext_lazy("yuan (CNY)")}
 
 
 def _answers_from_post(post, facts) -> dict:
@@ -384,6 +390,7 @@ def profile_page(request):
                 "value": value,
                 "selected": set(members(value)[0]) if isinstance(value, list | dict | str) else {value},
                 "partial": isinstance(value, dict),
+                "unit": UNIT_NAMES.get(question.unit, question.unit),
                 "unknown": value is None,
                 "errors": errors.get(question.key, []),
             }

@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import zoneinfo
 from urllib.parse import urlsplit
 
 import pytest
@@ -131,6 +132,10 @@ def test_export_has_a_bom_a_header_and_one_row_per_visible_item(shanghai, as_ali
     assert "深度合成服务提供者应当落实信息安全主体责任" in row["Quoted text"]
     assert (row["Status"], row["Completed by"], row["Evidence"]) == ("Done", "alice", "1")
     assert row["Completed at"]
+    # In the organization's time, as its officers read the clock.
+    item.refresh_from_db()
+    shanghai_time = item.completed_at.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
+    assert row["Completed at"] == f"{shanghai_time:%Y-%m-%d %H:%M}"
     assert row["Link"] == f"http://testserver/organizations/{shanghai.pk}/checklist/{item.pk}/"
     assert row["Why it applies"].splitlines()[0] == "The instrument is in force."
     assert "Deep synthesis service provider" in row["Why it applies"]

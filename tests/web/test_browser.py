@@ -65,15 +65,14 @@ def test_officer_signs_in_answers_questions_and_ticks_an_item_off(live_server, b
     registered = page.locator("#fact-registered_in")
     registered.get_by_label("Not answered (unknown)").uncheck()
     registered.locator("select").select_option("CN-SH-LG")
-    for fact, values in (
-        ("operates_in", ["CN-SH"]),
-        ("data_sourced_in", []),
-        ("features", ["biometric_editing", "public_opinion_attributes"]),
-    ):
+    for fact, places in (("operates_in", ["CN-SH"]), ("data_sourced_in", [])):  # chosen from a list
         block = page.locator(f"#fact-{fact}")
         block.get_by_label("Not answered (unknown)").uncheck()
-        for value in values:
-            block.locator(f"input[value='{value}']").check()
+        block.locator("select").select_option(places)
+    features = page.locator("#fact-features")
+    features.get_by_label("Not answered (unknown)").uncheck()
+    for value in ("biometric_editing", "public_opinion_attributes"):
+        features.locator(f"input[value='{value}']").check()
     shoot(page, "questionnaire")
     page.get_by_role("button", name="Save answers").click()
     assert "Profile saved" in page.content()

@@ -250,3 +250,62 @@ def test_checklist_filters_offer_names_and_send_keys(user):
     assert f'<option value="{obligation.phase.key}" >{obligation.phase.name_zh}</option>' in page
     filtered = client.get(f"/organizations/{organization.pk}/checklist/", {"phase": obligation.phase.key})
     assert filtered.context["page"].paginator.count == 1
+
+
+def test_set_aside_rows_and_history_cost_the_same_queries_however_many(user):
+    """Why an item was set aside is put into words with the vocabulary's names, looked up once
+    per page or response, not once per row or history entry."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from obligations.models import ItemHistory
+    from tests.factories import api_client
+
+    organization = services.organization_create(user=user, name="Acme", slug="acme")
+    client = Client()
+    client.force_login(user)
+    api = api_client(user)
+    obligations = iter(Obligation.objects.order_by("id"))
+    why = {"code": "not_applicable", "reason": {"code": "role_no_match", "params": {"roles": "app_operator"}}}
+    first = None
+
+    def add_set_aside(n):
+        nonlocal first
+        for _ in range(n):
+            item = ChecklistItem.objects.create(
+                organization=organization,
+                obligation=next(obligations),
+                applicability="applies",
+                superseded_at=timezone.now(),
+                superseded_reason=why,
+            )
+            first = first or item
+            ItemHistory.objects.create(
+                item=first, action="superseded", context={"cause": {"code": "catalogue"}, "superseded": why}
+            )
+
+    base = f"/organizations/{organization.pk}"
+    urls = [
+        (client, f"{base}/checklist/?superseded=true"),
+        (api, f"/api/v1{base}/checklist/?superseded=true"),
+        (api, f"/api/v1{base}/checklist/export/?superseded=true"),
+    ]
+
+    def counts():
+        found = []
+        for who, url in [
+            *urls,
+            (client, f"{base}/checklist/{first.pk}/"),
+            (api, f"/api/v1{base}/checklist/{first.pk}/history/"),
+        ]:
+            with CaptureQueriesContext(connection) as captured:
+                assert who.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").status_code == 200
+            found.append(len(captured))
+        return found
+
+    add_set_aside(1)
+    counts()  # warm the catalogue caches
+    one = counts()
+    add_set_aside(20)
+    assert counts() == one, one

@@ -153,5 +153,7 @@ def test_the_checker_finds_what_the_issue_reported():
     assert problems("义务: Providers must verify the identity of users", "zh", words) == [
         "English “Providers must verify the identity of users”"
     ]
+    # A lone English word on a Chinese page is caught too (a unit left as its code was).
+    assert problems("从业人数：120 persons", "zh", words) == ["English word “persons”"]
     # Names a person typed, links and single technical words are not sentences.
     assert problems("王芳 上传了 report.pdf：https://example.com/a_b 见 APP 备案", "zh", words, ("王芳",)) == []
