@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -229,6 +230,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "obligations.tasks.start_reminder_dispatch",
         "schedule": timedelta(minutes=5),
         "options": {"expires": 4 * 60},
+    },
+    # Recurring duties get their next periods whether or not anyone touches the organization.
+    "roll-checklists-forward": {
+        "task": "obligations.tasks.roll_forward",
+        "schedule": crontab(hour=0, minute=20),
+        "options": {"expires": 20 * 3600},
     },
     "record-heartbeat": {
         "task": "config.tasks.heartbeat",

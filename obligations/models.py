@@ -25,6 +25,9 @@ class Organization(models.Model):
         return self.name
 
 
+WEEKDAYS = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday"))
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         ADMIN = "admin", _("Admin")
@@ -39,7 +42,7 @@ class Membership(models.Model):
         EN = "en", "English"
 
     class Delivery(models.TextChoices):
-        IMMEDIATE = "immediate", _("One email per reminder")
+        IMMEDIATE = "immediate", _("As soon as a reminder is due (at most once a day per item)")
         DAILY = "daily", _("One digest a day")
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.OFFICER)
@@ -50,11 +53,17 @@ class Membership(models.Model):
     reminder_delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.DAILY)
     reminder_hour = models.PositiveSmallIntegerField(default=9, help_text="Local hour (0-23) reminders go out.")
     reminder_timezone = models.CharField(max_length=64, default="Asia/Shanghai", validators=[iana_timezone])
+    reminder_weekday = models.PositiveSmallIntegerField(
+        default=0,
+        choices=[(n, name) for n, name in enumerate(WEEKDAYS)],
+        help_text="Overdue reminders fall on this weekday, so that one email gathers them.",
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="membership_unique"),
             models.CheckConstraint(condition=Q(reminder_hour__lte=23), name="membership_reminder_hour_valid"),
+            models.CheckConstraint(condition=Q(reminder_weekday__lte=6), name="membership_reminder_weekday_valid"),
         ]
 
     def __str__(self) -> str:
@@ -66,7 +75,15 @@ class ReminderPolicy(models.Model):
 
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="reminder_policy")
     days_before = models.JSONField(default=list, help_text="Days before the due date; 0 is the day itself.")
-    overdue_every_days = models.PositiveSmallIntegerField(default=7)
+    overdue_every_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Overdue reminders this often at first (0: none)."
+    )
+    overdue_slow_after_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Days overdue after which overdue reminders slow down."
+    )
+    overdue_slow_every_days = models.PositiveSmallIntegerField(
+        default=30, help_text="How often overdue reminders come once they slow down."
+    )
     escalate_after_days = models.PositiveSmallIntegerField(default=7, help_text="Days overdue before admins are told.")
 
     DEFAULT_DAYS_BEFORE = (30, 7, 1, 0)
@@ -422,20 +439,25 @@ class ReminderDigest(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker is sending it until then.")
     last_error = models.TextField(blank=True)
     subject = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The pass's moment (not the wall clock): one digest a day is counted from it.
+    created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["organization", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.message_id
 
 
 class Reminder(models.Model):
-    """A planned reminder: for one item, one recipient, one due date and one point in the
-    policy. Planned and cancelled in the same transaction as the change that causes it."""
+    """A reminder taken for sending: one item, one recipient, one due date, one point in the
+    policy. The ledger that makes each reminder go out once; nothing is stored in advance
+    (reminders are worked out at each pass, see services/reminders.py)."""
 
     class Kind(models.TextChoices):
         BEFORE = "before", "Before the due date"
@@ -444,14 +466,12 @@ class Reminder(models.Model):
         ESCALATION = "escalation", "Escalation to admins"
 
     class Status(models.TextChoices):
-        PLANNED = "planned"
         QUEUED = "queued"  # in a digest waiting to be sent
         SENT = "sent"
-        CANCELLED = "cancelled"  # the cause went away before its time (date moved, item done)
-        DROPPED = "dropped"  # its time came but the item was finished meanwhile
+        DROPPED = "dropped"  # the item was finished, or the recipient left, before it went out
 
-    # No single-column indexes: the unique key starts with item and the (organization, status,
-    # send_at) index with organization; planning inserts are 19% faster without them.
+    # No single-column indexes: the unique key starts with item, the (organization, due date)
+    # index, which a pass reads the ledger by, with organization.
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="reminders", db_index=False)
     item = models.ForeignKey(ChecklistItem, on_delete=models.CASCADE, related_name="reminders", db_index=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -459,13 +479,14 @@ class Reminder(models.Model):
     offset_days = models.IntegerField(help_text="Days from the due date: -30 before, 0 on the day, 7 overdue.")
     due_date = models.DateField()
     send_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     digest = models.ForeignKey(
         ReminderDigest, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders"
     )
     late = models.BooleanField(default=False, help_text="Sent after its time, e.g. after downtime.")
     sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The pass's moment (not the wall clock): one email per item and day is counted from it.
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["send_at", "id"]
@@ -474,10 +495,7 @@ class Reminder(models.Model):
                 fields=["item", "kind", "offset_days", "due_date", "recipient"], name="reminder_unique"
             ),
         ]
-        indexes = [
-            models.Index(fields=["status", "send_at"]),
-            models.Index(fields=["organization", "status", "send_at"]),
-        ]
+        indexes = [models.Index(fields=["organization", "due_date"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.offset_days:+d}d for item {self.item_id} to {self.recipient_id}"

@@ -1,20 +1,18 @@
 """Celery tasks: each takes ids, loads fresh state and calls one service; safe to run twice."""
 
-import datetime as dt
-
 from celery import shared_task
 from django.conf import settings
 
-from .services import accounts, reminders
+from .services import accounts, checklist, reminders
 
 
 @shared_task(acks_late=True)
 def dispatch_reminders(now: str | None = None) -> dict[str, int]:
     """One pass over due reminders. Beat starts several at once (settings.REMINDER_WORKERS) so
-    that the workers share a large backlog: each takes rows the others have not. ``now`` (ISO
-    8601) replays a pass as of another time, as ``send_due_reminders --now`` does."""
-    moment = dt.datetime.fromisoformat(now) if now else None
-    return reminders.dispatch(now=moment, chunk=settings.REMINDER_CHUNK)
+    that the workers share a large backlog: each takes organizations the others have not.
+    ``now`` (ISO 8601 with its UTC offset) replays a pass as of another time, as
+    ``send_due_reminders --now`` does."""
+    return reminders.dispatch(now=reminders.aware(now), chunk=settings.REMINDER_CHUNK)
 
 
 @shared_task
@@ -22,6 +20,15 @@ def start_reminder_dispatch() -> int:
     for _ in range(settings.REMINDER_WORKERS):
         dispatch_reminders.delay()
     return settings.REMINDER_WORKERS
+
+
+@shared_task(acks_late=True)
+def roll_forward() -> dict[str, int]:
+    """The daily sync of every checklist: recurring duties get their next periods and dates
+    that depend on the day are worked out again, whether or not anyone touched the
+    organization. Syncing twice changes nothing the first did not."""
+    plans = checklist.checklist_sync_all(cause={"code": "daily"})
+    return {"organizations": len(plans), "added": sum(p.summary()["added"] for p in plans)}
 
 
 # SMTP refusals and outages are retried with backoff; the code is only in the task's arguments

@@ -66,6 +66,8 @@ def cause_text(cause: Mapping[str, Any] | str, *, lang: str, labels: Labels | No
         return _("Checklist updated at %(user)s’s request.") % {"user": cause["by"]}
     if code == "next_period":
         return _("Checklist updated after a period of a recurring duty changed status.")
+    if code == "daily":
+        return _("Checklist brought up to date by the daily update (next periods of recurring duties).")
     return _("Checklist updated.")
 
 
@@ -105,6 +107,11 @@ def due_lines(basis: Mapping[str, Any], lang: str, labels: Labels | None = None)
     if basis.get("steps"):
         return explain_steps(basis["steps"], lang, lambda key: _event(key, lang, labels))
     return list(basis.get("explanation", []))  # items dated before the steps were kept
+
+
+def keep_lines(basis: Mapping[str, Any], lang: str, labels: Labels | None = None) -> list[str]:
+    """How a keep-until date (the end of a retention period) was found, in ``lang``."""
+    return explain_steps((basis or {}).get("keep_steps", []), lang, lambda key: _event(key, lang, labels))
 
 
 PENDING = {

@@ -68,6 +68,9 @@ class Rule:
     awaited_by: frozenset[str] = frozenset()
     # The place facts that bring an organization under the instrument (its place_basis).
     places: tuple[str, ...] = ("registered_in", "operates_in", "data_sourced_in")
+    # A curator's unsettled question about the reading (English, Chinese): while it stands the
+    # obligation at most needs review, with the question as the reason.
+    question: tuple[str, str] | None = None
     info: Mapping[str, Any] = field(default_factory=dict, compare=False)  # display fields, unused here
 
     # Texts derived from the fields above, computed once per rule rather than per evaluation.
@@ -178,6 +181,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "role_unknown": ("Addressed to {roles}; the organization's roles are not known.", "适用于{roles}，组织角色未知。"),
     "condition": ("Condition {condition}: {verdict}.", "条件 {condition}：{verdict_zh}。"),
+    "open_question": (
+        "How the text reads is not settled yet: {question}",
+        "条文的理解尚待确认：{question_zh}",
+    ),
 }
 # How an instrument that applies on the as-of date is described, by its catalogue status.
 STATUS_TEXT = {
@@ -410,7 +417,10 @@ def evaluate_rule(
             missing = missing | need
     if reason.result is False:
         return Evaluation(rule, DOES_NOT_APPLY, reasons, [], preview)
-    if not missing:
+    if rule.question:
+        en, zh = rule.question
+        reasons.append(Reason("reading", None, "open_question", {"question": en, "question_zh": zh}))
+    if not missing and not rule.question:
         return Evaluation(rule, APPLIES, reasons, [], preview)
     ordered = sorted(missing, key=lambda m: (m.kind, book.facts[m.key].order if m.key in book.facts else 0, m.key))
     return Evaluation(rule, NEEDS_REVIEW, reasons, ordered, preview)
@@ -462,7 +472,7 @@ def evaluate(
         if tests[0].failed:  # most obligations of most profiles: skip the per-rule tests
             evaluations.append(Evaluation(rule, DOES_NOT_APPLY, tests[0].reasons, [], tests[1]))
             continue
-        if rule.conditions:
+        if rule.conditions or rule.question:
             evaluation = evaluate_rule(rule, tests[0], answers, dated, book, played_set, roles_memo)
         else:
             first = plain.get((rule.instrument, rule.roles, rule.awaited_by))

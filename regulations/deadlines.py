@@ -370,6 +370,11 @@ def _weekday(iso: str, zh: bool) -> str:
     return WEEKDAYS[dt.date.fromisoformat(iso).weekday()][0 if zh else 1]
 
 
+def weekday_name(day: dt.date, lang: str) -> str:
+    """星期四 / Thursday."""
+    return WEEKDAYS[day.weekday()][0 if lang == "zh" else 1]
+
+
 def _run_text(run: Mapping, zh: bool) -> str:
     names = [HOLIDAY_ZH.get(n, n) if zh else n for n in run["names"]]
     label = ("、" if zh else ", ").join(names) or ("周末" if zh else "weekend")
@@ -456,6 +461,11 @@ def step_text(step: Mapping, lang: str, event_name: Callable[[str], str] | None 
         if step["unit"] == "working_days":
             return f"Counting {amount} {'after' if after else 'before'} it ends on {step['date']}."
         return f"{amount} {'after' if after else 'before'} it is {step['date']}."
+    if code == "keep_until":
+        amount = UNITS[step["unit"]][0 if zh else 1].format(n=step["amount"])
+        if zh:
+            return f"自该日起保存不少于{amount}，即至少保存至{step['date']}。"
+        return f"Kept for at least {amount} from then: until {step['date']} at the earliest."
     if code == "month_end":
         if zh:
             return (
@@ -515,6 +525,8 @@ def may_have_a_date(rule: Mapping) -> bool:
     """Whether a rule can give a date for some events and day: the dated kinds, and timing
     words tied to an event that fix a day (立即 after an incident)."""
     words = rule.get("text_zh")
+    if "keep" in rule:  # a retention period gives a keep-until date once its event is known
+        return True
     return rule["kind"] in DATED_KINDS or (bool(rule.get("event")) and (words in ON_THE_DAY or words in BEFORE))
 
 
@@ -525,6 +537,9 @@ class RuleOutcome:
     due: DueDate | None
     reason: str = ""  # when due is None: "qualitative", "ongoing", "needs_event:<key>", "no_more"
     interpretation: str = ""
+    # For a retention period: the earliest day the records may go. Never a due date: nothing
+    # is to be done by then, and nothing is reminded.
+    keep: DueDate | None = None
 
 
 def rule_due(
@@ -567,7 +582,28 @@ def rule_due(
         return _series(rule, events, anchor_date, calendar, note)
     if kind == "qualitative" and rule.get("event") in events:
         return _qualitative(rule, events[rule["event"]], note)
+    if "keep" in rule and rule["keep"]["event"] in events:
+        return RuleOutcome(None, kind, note, keep=keep_until(rule["keep"], events[rule["keep"]["event"]]))
     return RuleOutcome(None, kind, note)
+
+
+def keep_until(keep: Mapping, event_date: dt.date) -> DueDate:
+    """The end of a retention period (保存不少于二十年): the period's last day, counted like any
+    period (the event's day not counted), but not moved off a rest day: art. 203 gives more
+    time to act, and keeping records a day longer is what any reading of the text allows."""
+    unit = Unit(keep["unit"])
+    amount = keep["amount"]
+    delta = {
+        Unit.CALENDAR_DAYS: relativedelta(days=amount),
+        Unit.MONTHS: relativedelta(months=amount),
+        Unit.YEARS: relativedelta(years=amount),
+    }[unit]
+    end = event_date + delta
+    steps = [
+        {"code": "event", "event": keep["event"], "date": event_date.isoformat()},
+        {"code": "keep_until", "amount": amount, "unit": unit.value, "date": end.isoformat()},
+    ]
+    return DueDate(end, steps=steps)
 
 
 # Timing words that fix a day relative to the event they follow (marked as an interpretation:
@@ -575,7 +611,17 @@ def rule_due(
 # applying") fall on the event's day; the "before" words fall on the day before the event,
 # which the organization reports as planned (先备案后开展业务: filed before the launch).
 ON_THE_DAY = frozenset({"立即", "第一时间", "在申报时"})
-BEFORE = frozenset({"在科技活动开展前", "在开展科技活动前", "立项前", "先履行备案手续后再开展业务"})
+BEFORE = frozenset(
+    {
+        "在科技活动开展前",
+        "在开展科技活动前",
+        "立项前",
+        "先履行备案手续后再开展业务",
+        "培训通过后方可开通授权运营平台使用权限",
+        "通过考核后方可开通运营域相关权限",
+        "开发上线",
+    }
+)
 
 
 def _qualitative(rule: Mapping, event_date: dt.date, note: str) -> RuleOutcome:

@@ -250,6 +250,10 @@ class Obligation(models.Model):
     interpretation = models.TextField(blank=True)
     interpretation_zh = models.TextField(blank=True)
     external_facts = models.TextField(blank=True)
+    # A curator's unsettled question about the reading: while it stands the obligation
+    # needs review with it, instead of applying unseen.
+    open_question = models.TextField(blank=True)
+    open_question_zh = models.TextField(blank=True)
     order = models.PositiveIntegerField()
     retired = models.BooleanField(default=False)
 

@@ -109,6 +109,8 @@ def _build_rulebook(version: str) -> Rulebook:
             "instrument__expires",
             "instrument__jurisdiction_id",
             "instrument__place_basis",
+            "open_question",
+            "open_question_zh",
             "instrument__title_zh",
             "instrument__title_en",
             "provision__label",
@@ -134,6 +136,7 @@ def _build_rulebook(version: str) -> Rulebook:
             conditions=conditions,
             awaited_by=frozenset(awaited_by or ()),
             deadline=deadline,
+            question=(question, question_zh) if question else None,
             info=dict(zip(INFO_FIELDS, info, strict=True)),
         )
         for (
@@ -148,6 +151,8 @@ def _build_rulebook(version: str) -> Rulebook:
             expires,
             jurisdiction,
             places,
+            question,
+            question_zh,
             *info,
         ) in rows
     ]

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import models, transaction
 
 from . import signals
-from .catalog.validation import CATALOG_DIR, Catalog, catalog_hash, read_catalog
+from .catalog.validation import CATALOG_DIR, Catalog, catalog_hash, normalize, read_catalog
 from .models import CatalogVersion, EventType, Fact, Instrument, Jurisdiction, Obligation, Phase, Provision, Role
 
 logger = logging.getLogger(__name__)
@@ -250,6 +250,17 @@ def _instrument_row(d: dict, source_text: str) -> dict[str, Any]:
     }
 
 
+def joined_quote(ob: dict, provision_text: str) -> str:
+    """The quote as readers see it: a list item with its chapeau (``lead_zh``) before it, joined
+    by an ellipsis where the text between them is left out."""
+    lead = ob.get("lead_zh")
+    if not lead:
+        return ob["quote_zh"]
+    text, lead, quote = normalize(provision_text), normalize(lead), normalize(ob["quote_zh"])
+    adjacent = f"{lead}{quote}" in text or f"{lead} {quote}" in text
+    return f"{lead}{'' if adjacent else '……'}{ob['quote_zh']}"
+
+
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -298,7 +309,7 @@ def _apply_instrument(
                 "modality": ob["modality"],
                 "kind": ob["kind"],
                 "phase_id": phase.pk,
-                "quote_zh": ob["quote_zh"],
+                "quote_zh": joined_quote(ob, provisions[(ob["ref"],)].text),
                 "summary_en": ob["summary_en"],
                 "summary_zh": ob.get("summary_zh", ""),
                 "conditions": ob.get("conditions"),
@@ -308,6 +319,8 @@ def _apply_instrument(
                 "interpretation": ob.get("interpretation", ""),
                 "interpretation_zh": ob.get("interpretation_zh", ""),
                 "external_facts": ob.get("external_facts", ""),
+                "open_question": ob.get("open_question", ""),
+                "open_question_zh": ob.get("open_question_zh", ""),
                 "order": i,
                 "retired": False,
             }

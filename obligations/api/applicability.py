@@ -64,7 +64,7 @@ class ApplicabilityRequestSerializer(ApplicabilityOptionsSerializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    test = serializers.ChoiceField(choices=["status", "jurisdiction", "roles", "conditions"])
+    test = serializers.ChoiceField(choices=["status", "jurisdiction", "roles", "conditions", "reading"])
     result = serializers.BooleanField(allow_null=True, help_text="null: unknown until a fact is answered.")
     text = serializers.CharField()
     facts = serializers.DictField(help_text="The answers this test read.")

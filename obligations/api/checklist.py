@@ -35,7 +35,7 @@ from ..models import ChecklistItem, Evidence, ItemHistory, Membership
 from ..selectors import member_names
 from ..services import checklist
 from ..services.evidence import SIGNATURES, evidence_add
-from ..wording import due_lines, history_text, superseded_text
+from ..wording import due_lines, history_text, keep_lines, superseded_text
 from .base import OrganizationViewSet, scoped
 
 # --- Serializers ---------------------------------------------------------------------------
@@ -186,6 +186,10 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
     due_explanation = serializers.SerializerMethodField(
         help_text="How the due date was computed, step by step, in the reader's language."
     )
+    keep_until = serializers.SerializerMethodField(
+        help_text="For a retention duty: the earliest day the records may go (never a due date)."
+    )
+    keep_explanation = serializers.SerializerMethodField(help_text="How the keep-until date was counted.")
     evidence = EvidenceSerializer(many=True)
 
     class Meta(ChecklistItemSerializer.Meta):
@@ -197,6 +201,8 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
             "reasons",
             "due_explanation",
             "due_basis",
+            "keep_until",
+            "keep_explanation",
             "justification",
             "evidence",
         ]
@@ -204,6 +210,12 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
 
     def get_due_explanation(self, item) -> list[str]:
         return due_lines(item.due_basis, self._lang(), self._labels())
+
+    def get_keep_until(self, item) -> str | None:
+        return (item.due_basis or {}).get("keep_until")
+
+    def get_keep_explanation(self, item) -> list[str]:
+        return keep_lines(item.due_basis, self._lang(), self._labels())
 
 
 class ChecklistItemUpdateSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -188,19 +188,40 @@ class ReminderPreferencesSerializer(StrictFieldsMixin, serializers.ModelSerializ
 
     class Meta:
         model = Membership
-        fields = ["reminders_enabled", "reminder_language", "reminder_delivery", "reminder_hour", "reminder_timezone"]
+        fields = [
+            "reminders_enabled",
+            "reminder_language",
+            "reminder_delivery",
+            "reminder_hour",
+            "reminder_timezone",
+            "reminder_weekday",
+        ]
 
 
 class ReminderPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer):
     days_before = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=365), max_length=10, help_text="0 is the due date itself."
     )
-    overdue_every_days = serializers.IntegerField(min_value=0, max_value=365, help_text="0: no overdue reminders.")
+    overdue_every_days = serializers.IntegerField(
+        min_value=0, max_value=365, help_text="Overdue reminders this often at first; 0: no overdue reminders."
+    )
+    overdue_slow_after_days = serializers.IntegerField(
+        min_value=0, max_value=3650, help_text="Days overdue after which they come less often."
+    )
+    overdue_slow_every_days = serializers.IntegerField(
+        min_value=1, max_value=365, help_text="How often they come after that."
+    )
     escalate_after_days = serializers.IntegerField(min_value=1, max_value=365)
 
     class Meta:
         model = ReminderPolicy
-        fields = ["days_before", "overdue_every_days", "escalate_after_days"]
+        fields = [
+            "days_before",
+            "overdue_every_days",
+            "overdue_slow_after_days",
+            "overdue_slow_every_days",
+            "escalate_after_days",
+        ]
 
     def validate_days_before(self, value):
         return sorted(set(value), reverse=True)

@@ -112,7 +112,6 @@ def membership_change_role(membership: Membership, role: str, *, actor=None) -> 
     )
     membership.role = role
     membership.save(update_fields=["role"])
-    reminders.replan_organization(membership.organization)  # who is reminded follows the roles
     return membership
 
 
@@ -131,7 +130,6 @@ def membership_remove(membership: Membership, *, actor=None) -> None:
     CalendarFeed.objects.filter(organization=membership.organization_id, created_by=membership.user_id).update(
         revoked_at=timezone.now()
     )
-    reminders.replan_organization(membership.organization)
 
 
 # --- API tokens ----------------------------------------------------------------------------
@@ -270,7 +268,6 @@ def invitation_accept(*, secret: str, user) -> Membership:
         subject=invitation.email,
         changes={"role": _change(None, invitation.role)},
     )
-    reminders.replan_organization(invitation.organization)
     return membership
 
 
@@ -283,7 +280,6 @@ def reminder_preferences_update(membership: Membership, **fields) -> Membership:
         setattr(membership, name, value)
     validated(membership, exclude=["organization", "user"])
     membership.save(update_fields=list(fields))
-    reminders.replan_organization(membership.organization)
     return membership
 
 
@@ -296,5 +292,4 @@ def reminder_policy_update(organization: Organization, *, actor=None, **fields):
     policy.save()
     if changes:
         audit(AuditEvent.Action.REMINDER_POLICY_CHANGED, actor=actor, organization=organization, changes=changes)
-    reminders.replan_organization(organization)
     return policy

@@ -29,7 +29,6 @@ from ..errors import ServiceError, StaleVersion
 from ..models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent
 from ..selectors import organization_event_dates, profile_current
 from ..wording import superseded_text
-from . import reminders
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +164,7 @@ def _basis(rule: Rule, outcome: RuleOutcome, start: dt.date | None = None) -> di
         "steps": list(due.steps) if due else [],
         "estimated": bool(due and due.estimated),
         "pending": outcome.reason,
+        **({"keep_until": outcome.keep.due_date.isoformat(), "keep_steps": outcome.keep.steps} if outcome.keep else {}),
     }
 
 
@@ -192,7 +192,8 @@ def _wanted_for(
             _basis(rule, outcome, start),
         )
 
-    event_key = deadline.get("event") if deadline["kind"] in EVENT_DEADLINES else None
+    # One item per reported event for a rule that runs from it: a period to act, or to keep.
+    event_key = deadline.get("event") if deadline["kind"] in EVENT_DEADLINES else deadline.get("keep", {}).get("event")
     if event_key:
         mine = [e for e in events if e.type_id == event_key]
         if not mine:  # one item waiting for the event, so the duty is visible beforehand
@@ -446,8 +447,6 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
         batch_size=500,
     )
     ItemHistory.objects.bulk_create(history, batch_size=500)
-    # Reminders change in the same transaction as the dates and statuses they follow.
-    reminders.replan([*created, *changed.values()])
     summary = plan.summary()
     if any(summary[k] for k in ("added", "superseded", "restored", "redated", "reclassified")):
         logger.info("checklist synced: %s (%s)", summary, cause or "no cause given")
@@ -521,7 +520,6 @@ def item_update(
     item.version += 1
     item.save()
     ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.UPDATED, changes=changes, note=note)
-    reminders.replan([item])
     anchor = deadline_of(item.obligation.kind, item.obligation.deadline).get("anchor")
     if "status" in changes and anchor in ("last_completion", "evidence_date"):
         checklist_sync(item.organization, cause={"code": "next_period"})

@@ -1,16 +1,31 @@
-"""Deadline reminders: planned as rows, claimed, grouped into digests, sent after commit.
+"""Deadline reminders, derived at each pass rather than planned in advance.
 
-Delivery guarantee. Every reminder is a row with a unique key (item, kind, offset, due date,
-recipient), so it is planned once. A pass first *assembles*: in one transaction it moves due,
-planned reminders into digests with a conditional update (``status=planned`` -> ``queued``),
-so two overlapping passes never put a reminder into two digests. It then *delivers*: a digest
-is leased by a conditional update before it is sent, so only one worker sends it at a time,
-and marked sent right after the SMTP server accepts it. A worker killed before that point
-leaves a lease that expires (``LEASE``), and the next pass sends the digest then: nothing is
-lost. SMTP errors are retried with exponential backoff on the same digest and Message-ID.
-The one window left is a crash between the SMTP server's acceptance and the database commit
-(milliseconds); the copy sent after the lease expires carries the same Message-ID, which
-mail systems use to recognize duplicates. So: at least once, and once in every case but that.
+What is due. A reminder is never stored before it is sent. At each pass, for every open item
+with a due date and every member it concerns, the next reminder is worked out from what is
+true now: the item (due date, status, assignee), the organization's policy and the member's
+preferences (hour, time zone, language, weekday, on or off). So any change, a reminder turned
+back on, an item reopened, an hour moved, takes effect at the next pass with nothing to
+re-plan. What was sent is kept as a ledger row with a unique key (item, kind, offset, due
+date, recipient): the ledger is what makes each reminder go out once.
+
+The rules (``_due_for``): of an item's reminders whose day has come in the member's time
+zone, only the latest unsent one goes out (after an outage, one email says where things
+stand, not three); an escalation goes with it when its day has come too. Overdue reminders
+back off (weekly for the first month, then monthly, by policy) and fall on the member's own
+weekday, so that one digest gathers them. One email per item per day and, in the daily mode,
+one email per member per day, at the member's hour; the immediate mode sends as soon as the
+hour has come, and a reminder missed for an overdue item at once.
+
+Delivery guarantee. A pass takes the organizations chunk by chunk, each chunk's rows locked
+(skipping those another worker holds), and in that one transaction writes the ledger rows
+and the digests they go into; so two overlapping passes never send one reminder twice. It then
+*delivers*: a digest is leased by a conditional update before it is sent, so only one worker
+sends it at a time, and marked sent right after the SMTP server accepts it. A worker killed
+before that point leaves a lease that expires (``LEASE``), and the next pass sends the digest
+then: nothing is lost. SMTP errors are retried with exponential backoff on the same digest and
+Message-ID. The one window left is a crash between the SMTP server's acceptance and the
+database commit (milliseconds); the copy sent after the lease expires carries the same
+Message-ID, which mail systems use to recognize duplicates.
 """
 
 from __future__ import annotations
@@ -20,19 +35,21 @@ import logging
 import smtplib
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from dataclasses import dataclass
 from email.utils import make_msgid
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import Exists, Field, OuterRef, Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from config.links import absolute
+from regulations.deadlines import weekday_name
 
 from ..models import (
     ChecklistItem,
@@ -51,6 +68,10 @@ LEASE = dt.timedelta(minutes=5)
 LATE_AFTER = dt.timedelta(hours=1)
 MAX_ATTEMPTS = 10
 UNSUBSCRIBE_SALT = "reminders.unsubscribe"
+# When the last pass ran, and the last stretch of more than LATE_AFTER with no pass (downtime):
+# a reminder whose time fell in that stretch was missed, and its email says so when it goes.
+LAST_RUN_KEY = "reminders:last-run"
+OUTAGE_KEY = "reminders:last-outage"
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -65,206 +86,296 @@ def policy_for(organization: Organization) -> ReminderPolicy:
     return policy
 
 
-# --- Planning ------------------------------------------------------------------------------
+def aware(value: dt.datetime | str | None, field: str = "now") -> dt.datetime:
+    """A pass's moment, from the task, the command or the code: it must say its UTC offset
+    (a bare 09:00 is a different instant in Shanghai and Berlin). One rule for every caller."""
+    if value is None:
+        return timezone.now()
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{field}: '{value}' is not an ISO 8601 date and time.") from None
+    if timezone.is_naive(value):
+        raise ValueError(f"{field}: '{value.isoformat()}' has no UTC offset; add one, e.g. +08:00.")
+    return value
 
 
-def _points(item: ChecklistItem, policy: ReminderPolicy, today: dt.date) -> list[tuple[str, int]]:
-    """(kind, days from the due date) for an open item: the policy's days before, then overdue
-    reminders every N days up to the next one still to come, and the escalation."""
-    assert item.due_date is not None  # the only caller, _wanted, returns early for items without one
-    points: list[tuple[str, int]] = [
-        (Reminder.Kind.DUE if d == 0 else Reminder.Kind.BEFORE, -d) for d in policy.days_before
-    ]
+# --- What is due ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    """One reminder of an item: its kind and its day, as days from the due date."""
+
+    kind: str
+    offset: int
+
+
+def _on_weekday(day: dt.date, weekday: int) -> dt.date:
+    """The first day on or after ``day`` that falls on ``weekday`` (0 is Monday)."""
+    return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def overdue_offsets(policy: ReminderPolicy, weekday: int, due: dt.date, until: dt.date) -> list[int]:
+    """Days after the due date of the overdue reminders up to ``until``: every
+    ``overdue_every_days`` for the first ``overdue_slow_after_days``, then every
+    ``overdue_slow_every_days``, each moved forward to the member's weekday."""
     every = policy.overdue_every_days
-    if every:
-        # Up to the first one after today: sending one plans the next (see _deliver_one).
-        upcoming = max(0, (today - item.due_date).days) // every + 1
-        points += [(Reminder.Kind.OVERDUE, k * every) for k in range(1, upcoming + 1)]
-    points.append((Reminder.Kind.ESCALATION, policy.escalate_after_days))
-    return points
+    if not every:
+        return []
+    offsets: list[int] = []
+    nominal = every
+    while (day := _on_weekday(due + dt.timedelta(days=nominal), weekday)) <= until:
+        offset = (day - due).days
+        if not offsets or offset > offsets[-1]:
+            offsets.append(offset)
+        nominal += every if nominal < policy.overdue_slow_after_days else max(policy.overdue_slow_every_days, 1)
+    return offsets
 
 
-class _Team:
-    """An organization's members as planning reads them, prepared once per replan."""
+@dataclass
+class _Member:
+    """A member as a pass reads them: who is written to, when, in which zone."""
 
-    def __init__(self, members: list[Membership], now: dt.datetime):
-        members = [m for m in members if m.user.email]  # nobody to write to otherwise
-        self.writers = [m for m in members if m.role != Membership.Role.VIEWER]
-        self.admins = [m for m in members if m.role == Membership.Role.ADMIN]
-        self.enabled = [m for m in self.writers if m.reminders_enabled]
-        # Per member: time zone, hour and that zone's today (no reminder is created for a day
-        # already past there).
-        self.clock = {}
-        for m in members:
-            zone = zoneinfo.ZoneInfo(m.reminder_timezone)
-            self.clock[m.user_id] = (zone, dt.time(m.reminder_hour), now.astimezone(zone).date())
+    membership: Membership
+    zone: zoneinfo.ZoneInfo
+    local: dt.datetime  # the pass's moment on the member's clock
 
+    @property
+    def today(self) -> dt.date:
+        return self.local.date()
 
-def _wanted(item, policy, team: _Team, today: dt.date) -> dict[tuple, tuple[dt.datetime, bool]]:
-    """The reminders an item calls for: key (item, kind, offset, due date, recipient) -> (send_at,
-    whether its day has not yet passed where the recipient is)."""
-    if item.due_date is None or not item.is_actionable:
-        return {}  # nobody is chased for a duty that may not apply; the questionnaire asks instead
-    assigned = [m for m in team.writers if m.user_id == item.assignee_id]
-    chased = [m for m in assigned if m.reminders_enabled] if assigned else team.enabled
-    wanted = {}
-    for kind, offset in _points(item, policy, today):
-        # Escalations are critical: sent even to admins who turned reminders off.
-        for membership in team.admins if kind == Reminder.Kind.ESCALATION else chased:
-            zone, hour, local_today = team.clock[membership.user_id]
-            day = item.due_date + dt.timedelta(days=offset)
-            key = (item.pk, kind, offset, item.due_date, membership.user_id)
-            wanted[key] = (dt.datetime.combine(day, hour, tzinfo=zone), day >= local_today)
-    return wanted
+    @property
+    def at_hour(self) -> bool:
+        return self.local.hour >= self.membership.reminder_hour
+
+    def time_of(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(self.membership.reminder_hour), tzinfo=self.zone)
 
 
-def replan(items: Iterable[ChecklistItem], *, now: dt.datetime | None = None) -> tuple[int, int]:
-    """Make the planned reminders of these items match their due dates, statuses, assignees
-    and the members' preferences: plan what is missing, cancel what no longer fits. Reminders
-    already sent are history and stay. Call it inside the transaction that changed the items.
-    Returns (planned, cancelled).
-
-    A fixed number of queries whatever the number of items and organizations: policies,
-    members, organizations' time zones (unless loaded with the items) and the items' reminders
-    are read once each."""
-    now = now or timezone.now()
-    by_org: dict[int, list[ChecklistItem]] = defaultdict(list)
-    for item in items:
-        by_org[item.organization_id].append(item)
-    if not by_org:
-        return 0, 0
-    policies = {p.organization_id: p for p in ReminderPolicy.objects.filter(organization_id__in=list(by_org))}
-    for organization_id in by_org.keys() - policies.keys():
-        policies[organization_id] = policy_for(by_org[organization_id][0].organization)
-    members: dict[int, list[Membership]] = defaultdict(list)
-    for membership in Membership.objects.filter(organization_id__in=list(by_org)).select_related("user"):
-        members[membership.organization_id].append(membership)
-    zones = {o: i[0].organization.timezone for o, i in by_org.items() if ChecklistItem.organization.is_cached(i[0])}
-    if len(zones) < len(by_org):
-        zones |= dict(
-            Organization.objects.filter(pk__in=list(by_org.keys() - zones.keys())).values_list("pk", "timezone")
-        )
-
-    wanted: dict[tuple, tuple[int, dt.datetime, bool]] = {}  # key -> (organization, send_at, not past)
-    for organization_id, org_items in by_org.items():
-        policy, team = policies[organization_id], _Team(members[organization_id], now)
-        today = now.astimezone(zoneinfo.ZoneInfo(zones[organization_id])).date()
-        for item in org_items:
-            for key, (send_at, upcoming) in _wanted(item, policy, team, today).items():
-                wanted[key] = (organization_id, send_at, upcoming)
-
-    existing: dict[tuple, int] = {}  # planned reminders
-    taken: set[tuple] = set()  # every reminder, whatever its status
-    item_ids = [item.pk for org_items in by_org.values() for item in org_items]
-    for start in range(0, len(item_ids), 10000):
-        rows = Reminder.objects.filter(item__in=item_ids[start : start + 10000]).values_list(
-            "item_id", "kind", "offset_days", "due_date", "recipient_id", "pk", "status"
-        )
-        for *row_key, pk, status in rows:
-            taken.add(tuple(row_key))
-            if status == Reminder.Status.PLANNED:
-                existing[tuple(row_key)] = pk
-    stale = [pk for key, pk in existing.items() if key not in wanted]
-    cancelled = 0
-    for start in range(0, len(stale), 10000):
-        cancelled += Reminder.objects.filter(
-            pk__in=stale[start : start + 10000], status=Reminder.Status.PLANNED
-        ).update(status=Reminder.Status.CANCELLED)
-    # A planned reminder whose time has passed is kept (it is sent late), but none is created
-    # for a day already past: a new item is not reminded of "30 days before". One for today
-    # whose hour has passed goes out with the next pass.
-    fresh = [(key, o, send_at) for key, (o, send_at, upcoming) in wanted.items() if upcoming and key not in existing]
-    # A reminder sent or cancelled earlier under the same key stays as it is: those are not
-    # written again (and would be ignored as conflicts). In key order, so that two workers
-    # planning the same items wait for each other rather than deadlock.
-    _insert(sorted((key, o, s) for key, o, s in fresh if key not in taken))
-    return len(fresh), cancelled
+def _recipients(item: ChecklistItem, writers: list[_Member]) -> list[_Member]:
+    """Who is reminded of an item: its assignee if they want reminders, else nobody (they
+    chose); unassigned, every officer and admin who wants them."""
+    assigned = [m for m in writers if m.membership.user_id == item.assignee_id]
+    if assigned:
+        return [m for m in assigned if m.membership.reminders_enabled]
+    return [m for m in writers if m.membership.reminders_enabled]
 
 
-INSERT_COLUMNS = ("organization", "item", "recipient", "kind", "offset_days", "due_date", "send_at")
+def _due_for(
+    item: ChecklistItem,
+    member: _Member,
+    policy: ReminderPolicy,
+    *,
+    chased: bool,
+    escalate: bool,
+    sent: set[tuple[str, int]],
+) -> list[Point]:
+    """The reminders of ``item`` that go to ``member`` now (``sent``: what the ledger holds for
+    this item, due date and member). Empty when nothing is due or it is not the time yet."""
+    assert item.due_date is not None
+    due, today = item.due_date, member.today
+    out: list[Point] = []
+    if chased:
+        regular = [Point(Reminder.Kind.DUE if d == 0 else Reminder.Kind.BEFORE, -d) for d in policy.days_before]
+        weekday = member.membership.reminder_weekday
+        regular += [Point(Reminder.Kind.OVERDUE, o) for o in overdue_offsets(policy, weekday, due, today)]
+        come = [p for p in regular if due + dt.timedelta(days=p.offset) <= today]
+        if come:
+            latest = max(come, key=lambda p: p.offset)
+            newest_sent = max((o for k, o in sent if k != Reminder.Kind.ESCALATION), default=None)
+            if newest_sent is None or newest_sent < latest.offset:
+                out.append(latest)
+    escalation = Point(Reminder.Kind.ESCALATION, policy.escalate_after_days)
+    # Escalations are critical: sent to admins even with reminders off, and also for an item
+    # that first appears long overdue.
+    escalation_day = due + dt.timedelta(days=escalation.offset)
+    if escalate and escalation_day <= today and (escalation.kind, escalation.offset) not in sent:
+        out.append(escalation)
+    if not out or member.at_hour:
+        return out
+    # Before the member's hour only the immediate mode sends, and only what was missed for an
+    # item already overdue; everything else waits for the hour.
+    immediate = member.membership.reminder_delivery == Membership.Delivery.IMMEDIATE
+    missed = all(due + dt.timedelta(days=p.offset) < today for p in out)
+    return out if immediate and due < today and missed else []
 
 
-def _insert(rows: list[tuple[tuple, int, dt.datetime]]) -> None:
-    """Write planned reminders ((item, kind, offset, due date, recipient), organization, send_at),
-    ignoring any whose key another transaction wrote meanwhile."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        reminders = [
-            Reminder(organization_id=o, item_id=i, recipient_id=r, kind=k, offset_days=d, due_date=due, send_at=s)
-            for (i, k, d, due, r), o, s in rows
-        ]
-        Reminder.objects.bulk_create(reminders, ignore_conflicts=True, batch_size=1000)
-        return
-    # PostgreSQL: one statement per 5,000 rows, columns as arrays, sent in binary through the
-    # driver's own cursor (same connection and transaction): model instances, bulk_create and
-    # text parameters cost several times more than the database's own work for large plans.
-    # Concrete fields of Reminder, each with its column; the stubs also allow a reverse relation
-    # from get_field and a field without a column.
-    fields = [cast("Field[Any, Any]", Reminder._meta.get_field(name)) for name in INSERT_COLUMNS]
-    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in fields)
-    column_names = ", ".join(cast(str, f.column) for f in fields)
-    sql = (
-        f"INSERT INTO {Reminder._meta.db_table} ({column_names}, status, late, created_at) "  # noqa: S608
-        f"SELECT *, %b, false, %b FROM UNNEST({arrays}) ON CONFLICT DO NOTHING"
+@dataclass
+class Send:
+    """One reminder due now: what the pass writes to the ledger and into a digest."""
+
+    item: ChecklistItem
+    member: _Member
+    point: Point
+
+
+ITEM_FIELDS = ("id", "organization_id", "due_date", "status", "superseded_at", "applicability", "track", "assignee_id")
+
+
+def due_reminders(organization_ids: list[int], now: dt.datetime) -> list[Send]:
+    """Every reminder due at ``now`` for these organizations, from the items, policies,
+    preferences and ledger as they are. Reads a fixed number of queries, whatever the size."""
+    members: dict[int, list[_Member]] = defaultdict(list)
+    for membership in Membership.objects.filter(organization_id__in=organization_ids).select_related("user"):
+        if membership.user.email:  # nobody to write to otherwise
+            zone = zoneinfo.ZoneInfo(membership.reminder_timezone)
+            members[membership.organization_id].append(_Member(membership, zone, now.astimezone(zone)))
+    if not members:
+        return []
+    policies = {p.organization_id: p for p in ReminderPolicy.objects.filter(organization_id__in=list(members))}
+    for organization in Organization.objects.filter(pk__in=list(members.keys() - policies.keys())):
+        policies[organization.pk] = policy_for(organization)
+    # Items whose first reminder may have come anywhere on earth: the policy's earliest one.
+    latest_day = (now + dt.timedelta(days=2)).date()
+    horizon = Q()
+    for organization_id in members:
+        ahead = max(policies[organization_id].days_before, default=0)
+        horizon |= Q(organization_id=organization_id, due_date__lte=latest_day + dt.timedelta(days=ahead))
+    items = list(
+        ChecklistItem.objects.filter(ChecklistItemQuerySet.actionable_q(), horizon, due_date__isnull=False)
+        .only(*ITEM_FIELDS)
+        .order_by("organization_id", "due_date", "id")
     )
-    import psycopg  # the PostgreSQL driver, only needed here
+    # The ledger of the items' current due dates, and when each member was last written to
+    # about each item (one email per item per day) and at all (one digest per day).
+    sent: dict[tuple[int, int], set[tuple[str, int]]] = defaultdict(set)
+    last_about: dict[tuple[int, int], dt.datetime] = {}
+    for item_id, recipient_id, kind, offset, created in Reminder.objects.filter(
+        organization_id__in=list(members), due_date=F("item__due_date")
+    ).values_list("item_id", "recipient_id", "kind", "offset_days", "created_at"):
+        sent[item_id, recipient_id].add((kind, offset))
+        key = (item_id, recipient_id)
+        last_about[key] = max(created, last_about.get(key, created))
+    last_digest: dict[tuple[int, int], dt.datetime] = {}
+    for organization_id, recipient_id, created in (
+        ReminderDigest.objects.filter(organization_id__in=list(members), created_at__gte=now - dt.timedelta(days=2))
+        .exclude(status=ReminderDigest.Status.DROPPED)
+        .values_list("organization_id", "recipient_id", "created_at")
+    ):
+        key = (organization_id, recipient_id)
+        last_digest[key] = max(created, last_digest.get(key, created))
 
-    created = timezone.now()
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        for start in range(0, len(rows), 5000):
-            batch = rows[start : start + 5000]
-            columns = [
-                [o for _, o, _ in batch],
-                [key[0] for key, _, _ in batch],
-                [key[4] for key, _, _ in batch],
-                [str(key[1]) for key, _, _ in batch],
-                [key[2] for key, _, _ in batch],
-                [key[3] for key, _, _ in batch],
-                [s for _, _, s in batch],
-            ]
-            cursor.execute(sql, [Reminder.Status.PLANNED.value, created, *columns])
+    def written_today(member: _Member, moment: dt.datetime | None) -> bool:
+        return moment is not None and moment.astimezone(member.zone).date() == member.today
+
+    out: list[Send] = []
+    for item in items:
+        team = members.get(item.organization_id, [])
+        writers = [m for m in team if m.membership.role != Membership.Role.VIEWER]
+        chased = _recipients(item, writers)
+        policy = policies[item.organization_id]
+        for member in writers:
+            user_id = member.membership.user_id
+            is_admin = member.membership.role == Membership.Role.ADMIN
+            if written_today(member, last_about.get((item.pk, user_id))):
+                continue
+            daily = member.membership.reminder_delivery == Membership.Delivery.DAILY
+            if daily and written_today(member, last_digest.get((item.organization_id, user_id))):
+                continue
+            for point in _due_for(
+                item, member, policy, chased=member in chased, escalate=is_admin, sent=sent[item.pk, user_id]
+            ):
+                out.append(Send(item, member, point))
+    return out
 
 
-def replan_organization(organization: Organization) -> tuple[int, int]:
-    items = ChecklistItem.objects.filter(organization=organization).select_related("organization")
-    wanting = Q(status__in=ChecklistItem.OPEN_STATUSES) | Q(reminders__status=Reminder.Status.PLANNED)
-    return replan(items.filter(wanting).distinct())
+# --- A pass --------------------------------------------------------------------------------
 
 
-PLANNING_FIELDS = ("id", "organization_id", "due_date", "status", "superseded_at", "applicability", "assignee_id")
+def outage(now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
+    """Record this pass and return the last stretch without passes (start, end), if any."""
+    last = cache.get(LAST_RUN_KEY)
+    if last is not None and now - last > LATE_AFTER:
+        cache.set(OUTAGE_KEY, (last, now), timeout=None)
+    if last is None or last < now:
+        cache.set(LAST_RUN_KEY, now, timeout=None)
+    return cache.get(OUTAGE_KEY)
 
 
-def replan_organizations(organization_ids: list[int], *, now: dt.datetime | None = None, chunk: int = 100) -> dict:
-    """What ``replan_organization`` does, for many organizations (a planning pass, e.g. after a
-    change of the default policy): ``chunk`` organizations per transaction, reading only the
-    items and columns planning needs, so that memory stays flat whatever the number of items.
-    Returns the number of items read, reminders planned and reminders cancelled."""
-    totals = {"items": 0, "planned": 0, "cancelled": 0}
-    # Items that can want a reminder, and items with planned ones (to cancel what no longer
-    # fits; a reminder belongs to its item's organization). Any other item would change
-    # nothing, so it is not even read: an open item without a due date, for instance, is most
-    # of a checklist.
-    can_want = ChecklistItemQuerySet.actionable_q() & Q(due_date__isnull=False)
-    for start in range(0, len(organization_ids), chunk):
-        organizations = organization_ids[start : start + chunk]
-        queued = Reminder.objects.filter(organization_id__in=organizations, status=Reminder.Status.PLANNED)
-        with transaction.atomic():
-            items = list(
-                ChecklistItem.objects.filter(organization_id__in=organizations)
-                .filter(can_want | Q(pk__in=queued.values("item_id")))
-                .only(*PLANNING_FIELDS)
-                .order_by()
+def assemble(
+    organization_ids: list[int], *, now: dt.datetime, down: tuple[dt.datetime, dt.datetime] | None = None
+) -> int:
+    """Write the ledger rows and digests of what is due for these organizations (call inside
+    the transaction that holds their rows). Returns how many reminders were taken."""
+    sends = due_reminders(organization_ids, now)
+    if not sends:
+        return 0
+    domain = settings.SITE_URL.split("://")[-1].split(":")[0].split("/")[0] or "localhost"
+    by_member: dict[tuple[int, int], list[Send]] = defaultdict(list)
+    for send in sends:
+        by_member[send.item.organization_id, send.member.membership.user_id].append(send)
+    digests = ReminderDigest.objects.bulk_create(
+        [
+            ReminderDigest(
+                organization_id=organization_id,
+                recipient_id=recipient_id,
+                message_id=make_msgid("reminders", domain=domain),
+                next_attempt_at=now,
+                created_at=now,
             )
-            planned, cancelled = replan(items, now=now)
-        totals["items"] += len(items)
-        totals["planned"] += planned
-        totals["cancelled"] += cancelled
-    return totals
+            for organization_id, recipient_id in by_member
+        ]
+    )
+    rows = []
+    for digest, group in zip(digests, by_member.values(), strict=True):
+        for send in group:
+            due_day = send.item.due_date + dt.timedelta(days=send.point.offset)
+            at = send.member.time_of(due_day)
+            rows.append(
+                Reminder(
+                    organization_id=send.item.organization_id,
+                    item_id=send.item.pk,
+                    recipient_id=send.member.membership.user_id,
+                    kind=send.point.kind,
+                    offset_days=send.point.offset,
+                    due_date=send.item.due_date,
+                    send_at=at,
+                    status=Reminder.Status.QUEUED,
+                    digest=digest,
+                    # Missed: its time fell while no pass ran.
+                    late=down is not None and down[0] < at < down[1],
+                    created_at=now,
+                )
+            )
+    Reminder.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
 
 
-# --- Dispatch ------------------------------------------------------------------------------
+def _claim(after: int, chunk: int) -> list[int]:
+    """Lock the next ``chunk`` organizations no other pass holds (PostgreSQL skips the locked
+    ones; SQLite has one writer at a time anyway)."""
+    rows = Organization.objects.filter(pk__gt=after).order_by("pk").only("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return [o.pk for o in rows[:chunk]]
+
+
+def dispatch(*, now: dt.datetime | str | None = None, chunk: int = 100) -> dict[str, int]:
+    """One full pass: work out and queue every due reminder, organizations chunk by chunk,
+    then deliver every pending digest, so that several workers running it at once share the
+    work."""
+    now = aware(now)
+    down = outage(now)
+    totals = {"reminders": 0, "sent": 0, "dropped": 0, "retry": 0, "failed": 0}
+    after = 0
+    while True:
+        with transaction.atomic():
+            organizations = _claim(after, chunk)
+            if not organizations:
+                break
+            totals["reminders"] += assemble(organizations, now=now, down=down)
+        after = organizations[-1]
+    while True:
+        counts = deliver(now=now, limit=chunk)
+        for key, value in counts.items():
+            totals[key] += value
+        if not any(counts.values()):
+            return totals
+
+
+# --- Delivery ------------------------------------------------------------------------------
 
 
 def _still_due(reminder: Reminder) -> bool:
@@ -272,8 +383,8 @@ def _still_due(reminder: Reminder) -> bool:
     return item.is_actionable and item.due_date == reminder.due_date
 
 
-# Large columns a pass never reads, left out of its queries (read on access if ever needed).
-ITEM_TEXTS = ("item__reasons", "item__due_basis", "item__waiting_for", "item__justification")
+# Large columns a delivery never reads, left out of its queries.
+ITEM_TEXTS = ("item__reasons", "item__waiting_for", "item__justification")
 OBLIGATION_TEXTS = (
     "item__obligation__conditions",
     "item__obligation__deadline",
@@ -283,59 +394,6 @@ OBLIGATION_TEXTS = (
     "item__obligation__instrument__summary_en",
     "item__obligation__provision__text",
 )
-
-
-def assemble(*, now: dt.datetime, limit: int = 100) -> int:
-    """Put the due reminders of up to ``limit`` recipients into digests. Work is split by
-    recipient (their membership row is locked, skipping those another worker holds), so that
-    parallel workers never split one person's reminders into two emails. Returns how many
-    reminders were taken."""
-    due = Reminder.objects.filter(status=Reminder.Status.PLANNED, send_at__lte=now)
-    with transaction.atomic():
-        candidates = Membership.objects.filter(
-            Exists(due.filter(organization=OuterRef("organization"), recipient=OuterRef("user")))
-        ).order_by("id")
-        if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
-        recipients = list(candidates[:limit])
-        if not recipients:
-            return 0
-        mine = Q()
-        for membership in recipients:
-            mine |= Q(organization_id=membership.organization_id, recipient_id=membership.user_id)
-        batch = list(
-            due.filter(mine).select_related("item", "organization").defer(*ITEM_TEXTS).order_by("send_at", "id")
-        )
-        finished = [r.pk for r in batch if not _still_due(r)]
-        Reminder.objects.filter(pk__in=finished, status=Reminder.Status.PLANNED).update(status=Reminder.Status.DROPPED)
-        delivery = {(m.organization_id, m.user_id): m.reminder_delivery for m in recipients}
-        groups: dict[tuple, list[Reminder]] = defaultdict(list)
-        for reminder in batch:
-            if reminder.pk in finished:
-                continue
-            separate = delivery[reminder.organization_id, reminder.recipient_id] == Membership.Delivery.IMMEDIATE
-            groups[reminder.organization_id, reminder.recipient_id, reminder.pk if separate else None].append(reminder)
-        domain = settings.SITE_URL.split("://")[-1].split(":")[0].split("/")[0] or "localhost"
-        for (organization_id, recipient_id, _), reminders in groups.items():
-            digest = ReminderDigest.objects.create(
-                organization_id=organization_id,
-                recipient_id=recipient_id,
-                message_id=make_msgid("reminders", domain=domain),
-                next_attempt_at=now,
-            )
-            ids = [r.pk for r in reminders]
-            # Late: planned ahead of its time but not sent until well after it (downtime). One
-            # planned today for an hour already past is not late.
-            late = [r.pk for r in reminders if r.created_at <= r.send_at < now - LATE_AFTER]
-            # Conditional, for databases without row locks: a reminder another pass queued
-            # meanwhile is not taken twice.
-            taken = Reminder.objects.filter(pk__in=ids, status=Reminder.Status.PLANNED).update(
-                status=Reminder.Status.QUEUED, digest=digest
-            )
-            Reminder.objects.filter(pk__in=late, digest=digest).update(late=True)
-            if not taken:
-                digest.delete()
-        return len(batch)
 
 
 def deliver(*, now: dt.datetime, limit: int = 100) -> dict[str, int]:
@@ -375,6 +433,13 @@ def _lease(digest_id: int, now: dt.datetime) -> int | None:
     return row[0] if row else None
 
 
+def _drop(digest: ReminderDigest, reminder_ids: list[int]) -> str:
+    with transaction.atomic():
+        Reminder.objects.filter(pk__in=reminder_ids).update(status=Reminder.Status.DROPPED)
+        ReminderDigest.objects.filter(pk=digest.pk).update(status=ReminderDigest.Status.DROPPED, lease_until=None)
+    return "dropped"
+
+
 def _deliver_one(digest: ReminderDigest, now: dt.datetime, membership: Membership | None) -> str:
     reminders = list(
         digest.reminders.filter(status=Reminder.Status.QUEUED)
@@ -382,13 +447,12 @@ def _deliver_one(digest: ReminderDigest, now: dt.datetime, membership: Membershi
         .defer(*ITEM_TEXTS, *OBLIGATION_TEXTS)
         .order_by("item__due_date", "item_id")
     )
+    if membership is None:  # no longer a member (e.g. removed while the digest waited for a retry)
+        return _drop(digest, [r.pk for r in reminders])
     live = [r for r in reminders if _still_due(r)]
     dropped = [r.pk for r in reminders if r not in live]
     if not live:
-        with transaction.atomic():
-            Reminder.objects.filter(pk__in=dropped).update(status=Reminder.Status.DROPPED)
-            ReminderDigest.objects.filter(pk=digest.pk).update(status=ReminderDigest.Status.DROPPED, lease_until=None)
-        return "dropped"
+        return _drop(digest, dropped)
     message = build_message(digest, live, membership, now)
     try:
         message.send()
@@ -409,25 +473,8 @@ def _deliver_one(digest: ReminderDigest, now: dt.datetime, membership: Membershi
         )
         Reminder.objects.filter(pk__in=[r.pk for r in live]).update(status=Reminder.Status.SENT, sent_at=now)
         Reminder.objects.filter(pk__in=dropped).update(status=Reminder.Status.DROPPED)
-        # The next overdue reminder of each item is planned once this one has gone out.
-        replan([r.item for r in live if r.kind == Reminder.Kind.OVERDUE], now=now)
     logger.info("reminder digest %s sent to %s (%d items)", digest.message_id, digest.recipient_id, len(live))
     return "sent"
-
-
-def dispatch(*, now: dt.datetime | None = None, chunk: int = 100) -> dict[str, int]:
-    """One full pass: assemble every due reminder, then deliver every pending digest, chunk by
-    chunk so that several workers running it at once share the work."""
-    now = now or timezone.now()
-    totals = {"reminders": 0, "sent": 0, "dropped": 0, "retry": 0, "failed": 0}
-    while taken := assemble(now=now, limit=chunk):
-        totals["reminders"] += taken
-    while True:
-        counts = deliver(now=now, limit=chunk)
-        for key, value in counts.items():
-            totals[key] += value
-        if not any(counts.values()):
-            return totals
 
 
 # --- The email -----------------------------------------------------------------------------
@@ -445,28 +492,32 @@ def membership_for_unsubscribe(token: str) -> Membership | None:
     return Membership.objects.filter(pk=pk).first()
 
 
+def _moved_off_rest_day(item: ChecklistItem) -> bool:
+    steps = (item.due_basis or {}).get("steps") or []
+    return any(step.get("code") == "rest_day_moved" and step.get("direction") == "after" for step in steps)
+
+
 def build_message(
-    digest: ReminderDigest, reminders: list[Reminder], membership: Membership | None, now: dt.datetime
+    digest: ReminderDigest, reminders: list[Reminder], membership: Membership, now: dt.datetime
 ) -> EmailMultiAlternatives:
     organization = digest.organization
-    language = membership.reminder_language if membership else "zh"
-    today = now.astimezone(zoneinfo.ZoneInfo(organization.timezone)).date()
-    # After downtime several reminders of one item can meet in a digest (7 days before, 1 day
-    # before...): the item is listed once, as its latest reminder describes it.
-    latest: dict[int, Reminder] = {}
+    language = membership.reminder_language
+    # Days left and overdue on the reader's own calendar.
+    today = now.astimezone(zoneinfo.ZoneInfo(membership.reminder_timezone)).date()
+    by_item: dict[int, list[Reminder]] = defaultdict(list)
     for reminder in reminders:
-        if reminder.item_id not in latest or reminder.offset_days > latest[reminder.item_id].offset_days:
-            latest[reminder.item_id] = reminder
+        by_item[reminder.item_id].append(reminder)
     rows: list[dict[str, Any]] = []
-    for reminder in latest.values():
-        item, obligation = reminder.item, reminder.item.obligation
-        # Only still-due reminders are built into a message (_still_due): the item's due date is the reminder's.
-        assert item.due_date is not None
+    for group in by_item.values():
+        item, obligation = group[0].item, group[0].item.obligation
+        assert item.due_date is not None  # only still-due reminders are built into a message
         rows.append(
             {
-                "kind": reminder.kind,
-                "late": reminder.late,
+                "escalated": any(r.kind == Reminder.Kind.ESCALATION for r in group),
+                "late": any(r.late for r in group),
                 "due_date": item.due_date,
+                "weekday": weekday_name(item.due_date, language),
+                "moved": _moved_off_rest_day(item),
                 "days_left": (item.due_date - today).days,
                 "days_overdue": (today - item.due_date).days,
                 "reference": obligation.reference_in(language),
@@ -474,30 +525,32 @@ def build_message(
                 "link": absolute("web-item", organization.pk, item.pk),
             }
         )
-    escalation = any(r.kind == Reminder.Kind.ESCALATION for r in reminders)
+    escalated = sum(1 for row in rows if row["escalated"])
     overdue = sum(1 for row in rows if row["days_overdue"] > 0)
     context = {
         "organization": organization,
         "rows": rows,
         "overdue": overdue,
         "upcoming": len(rows) - overdue,
-        "escalation": escalation,
+        "escalated": escalated,
         "preferences_link": absolute("web-preferences", organization.pk),
     }
     with translation.override(django_language(language)):
         subject = render_to_string("obligations/email/subject.txt", context).strip()
         text = render_to_string("obligations/email/digest.txt", context)
         html = render_to_string("obligations/email/digest.html", context)
+    link = absolute("reminders-unsubscribe", unsubscribe_token(membership))
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[digest.recipient.email],
-        headers={"Message-ID": digest.message_id},
+        headers={
+            "Message-ID": digest.message_id,
+            # Unsubscribing stops reminders; escalations to admins still come (they are critical).
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
     message.attach_alternative(html, "text/html")
-    if membership and not escalation:
-        link = absolute("reminders-unsubscribe", unsubscribe_token(membership))
-        message.extra_headers["List-Unsubscribe"] = f"<{link}>"
-        message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return message

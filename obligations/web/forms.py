@@ -63,12 +63,20 @@ class PreferencesForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = ["reminders_enabled", "reminder_language", "reminder_delivery", "reminder_hour", "reminder_timezone"]
+        fields = [
+            "reminders_enabled",
+            "reminder_language",
+            "reminder_delivery",
+            "reminder_hour",
+            "reminder_timezone",
+            "reminder_weekday",
+        ]
         labels = {
             "reminders_enabled": _("Send me deadline reminders"),
             "reminder_language": _("Language"),
             "reminder_delivery": _("Delivery"),
             "reminder_timezone": _("Time zone"),
+            "reminder_weekday": _("Weekday for overdue reminders"),
         }
 
 

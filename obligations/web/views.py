@@ -34,7 +34,7 @@ from ..models import AuditEvent, CalendarFeed, ChecklistItem, Membership
 from ..selectors import member_names
 from ..services import calendar, checklist
 from ..services.evidence import evidence_add
-from ..wording import due_lines, superseded_text
+from ..wording import due_lines, keep_lines, superseded_text
 from . import forms
 
 GET_OR_POST = require_http_methods(["GET", "HEAD", "POST"])
@@ -321,6 +321,7 @@ def item_page(request, item_id):
         "evidence_form": evidence_form,
         "history": item.history.select_related("actor", "item__obligation"),
         "due_explanation": due_lines(item.due_basis, lang, names),
+        "keep_explanation": keep_lines(item.due_basis, lang, names),
         "superseded_reason": superseded_text(item.superseded_reason, item.obligation, lang=lang, labels=names),
         "vocabulary_labels": names,
         # Assignees are kept in the history by id; the page names them.

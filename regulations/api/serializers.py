@@ -72,7 +72,7 @@ class ObligationSerializer(serializers.ModelSerializer):
         fields = [
             "id", "instrument", "ref", "provision_text", "see_also", "penalty_ref", "roles", "actor_zh",
             "modality", "kind", "phase", "quote_zh", "summary_en", "summary_zh", "conditions", "deadline",
-            "interpretation", "interpretation_zh", "external_facts",
+            "interpretation", "interpretation_zh", "external_facts", "open_question", "open_question_zh",
         ]  # fmt: skip
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

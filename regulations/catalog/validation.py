@@ -369,6 +369,14 @@ class _Checker:
             self.fail((*base, "ref"), f"no provision labelled '{ob['ref']}'")
         elif normalize(ob["quote_zh"]) not in provisions[ob["ref"]]:
             self.fail((*base, "quote_zh"), f"quote is not verbatim in provision {ob['ref']}")
+        elif "lead_zh" in ob:
+            text, lead = provisions[ob["ref"]], normalize(ob["lead_zh"])
+            if lead not in text:
+                self.fail((*base, "lead_zh"), f"lead is not verbatim in provision {ob['ref']}")
+            elif text.find(lead) > text.rfind(normalize(ob["quote_zh"])):
+                self.fail((*base, "lead_zh"), "the lead comes after the quote in the provision")
+        if ("open_question" in ob) != ("open_question_zh" in ob):
+            self.fail((*base, "open_question"), "an open question is written in both languages")
         for key in ("see_also",):
             for j, label in enumerate(ob.get(key, [])):
                 if label not in provisions:
@@ -451,6 +459,9 @@ class _Checker:
         elif kind in ("after_event", "before_event") or (kind == "qualitative" and "event" in rule):
             if rule["event"] not in self.vocab.events:
                 self.fail((*path, "event"), f"unknown event '{rule['event']}'")
+        elif kind == "ongoing" and "keep" in rule:
+            if rule["keep"]["event"] not in self.vocab.events:
+                self.fail((*path, "keep", "event"), f"unknown event '{rule['keep']['event']}'")
         elif kind == "recurring":
             start = self._parse_date((*path, "dtstart"), rule.get("dtstart")) or dt.date(2000, 1, 1)
             try:

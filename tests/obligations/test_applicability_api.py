@@ -147,13 +147,15 @@ def test_shanghai_instruments_reach_a_lingang_company(scenario):
         assert scope["text"] == "Registered in Lingang Special Area of the Shanghai FTZ, which is within Shanghai."
 
     # The data-elements plan addresses enterprises; an app company is one, and then it applies.
-    # The blockchain plan's support reaches enterprises in cross-border trade only (四、（二）).
+    # The blockchain plan's support reaches blockchain enterprises only; its 引导 sentences
+    # are the government's own tasks.
     as_enterprise = {**scenario.profile, "roles": [*scenario.profile["roles"], "enterprise"]}
     data = stateless(scenario.client, as_enterprise, as_of="2026-01-01")
     assert "sh-data-elements-action-plan-2023" in instruments(data, "applies", "needs_review")
-    trading = {**as_enterprise, "features": [*as_enterprise["features"], "cross_border_data"]}
+    assert "sh-blockchain-action-plan-2023" not in instruments(data, "applies", "needs_review")
+    blockchain = {**as_enterprise, "sectors": ["blockchain"]}
     assert "sh-blockchain-action-plan-2023" in instruments(
-        stateless(scenario.client, trading, as_of="2026-01-01"), "applies", "needs_review"
+        stateless(scenario.client, blockchain, as_of="2026-01-01"), "applies", "needs_review"
     )
 
 

@@ -522,6 +522,7 @@ PAGE_REGISTRY: dict[str, PageEntry] = {
                 "reminder_delivery": "daily",
                 "reminder_hour": "7",
                 "reminder_timezone": "Europe/Berlin",
+                "reminder_weekday": "4",
             },
             "feed": {"action": "feed", "name": "Deadlines", "language": "zh"},
         },

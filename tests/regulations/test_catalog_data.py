@@ -1,5 +1,6 @@
 """Tests over the catalogue data itself: a bad catalogue edit cannot land."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,64 @@ def test_flagship_instruments_are_complete(catalog):
         ob for ob in app["obligations"] if ob["kind"] == "authority_duty" and ob["deadline"].get("amount") == 20
     ]
     assert decision and decision[0]["deadline"]["unit"] == "working_days"
+
+
+# The words that make a sentence bind: 应当, 须, 不得 ...
+MODAL_WORDS = (
+    "应",
+    "须",
+    "需",
+    "要",
+    "不得",
+    "禁止",
+    "严禁",
+    "负责",
+    "负有",
+    "确保",
+    "不予",
+    "不准",
+    "承担",
+    "必须",
+    "只能",
+    "方可",
+    "有权",
+    "履行",
+)
+GOVERNMENT = {"government_body", "regulator"}
+
+
+def _party_named(actor_zh: str, texts: list[str]) -> bool:
+    """Whether the source names the party: each name in actor_zh (a parenthesised gloss is
+    the curator's, not the text's) occurs in the provision or a provision it refers to."""
+    names = [n for n in re.split(r"[、，,]|等", re.sub(r"（[^）]*）", "", actor_zh)) if n]
+    joined = "".join(t.replace(" ", "") for t in texts)
+    return bool(names) and all(n.replace(" ", "") in joined for n in names)
+
+
+def test_every_duty_says_who_must_act_or_is_held_for_review(catalog):
+    """A duty or prohibition of a party other than the government carries its operative words:
+    a modal word in the quote or its lead, or the party named by the text (a work plan item under
+    its responsible unit). Otherwise it holds an open question, and the engine shows it as
+    needs review with it rather than as a duty nobody wrote."""
+    silent = []
+    for instrument, ob in iter_obligations(catalog):
+        if ob["kind"] not in ("duty", "prohibition") or set(ob["roles"]) <= GOVERNMENT or "open_question" in ob:
+            continue
+        if any(word in ob.get("lead_zh", "") + ob["quote_zh"] for word in MODAL_WORDS):
+            continue
+        provisions = {p["label"]: p["text"] for p in instrument["provisions"]}
+        texts = [provisions[ob["ref"]], *(provisions[label] for label in ob.get("see_also", []))]
+        if not _party_named(ob["actor_zh"], texts):
+            silent.append(f"{instrument['code']}:{ob['id']}")
+    assert silent == []
+
+
+def test_open_questions_are_listed_for_curators(catalog):
+    """REVIEW.md lists every entry held for review by its own question, so curators find them."""
+    review = (CATALOG_DIR / "REVIEW.md").read_text(encoding="utf-8").split("## Open questions carried")[1]
+    lines = {line.split()[1]: line for line in review.splitlines() if line.startswith("- ")}
+    held = [(i["code"], ob["id"]) for i, ob in iter_obligations(catalog) if "open_question" in ob]
+    assert held
+    for code, key in held:
+        stem = key.rsplit("-", 1)[0]
+        assert key in lines.get(code, "") or f"{stem}-" in lines.get(code, ""), (code, key)

@@ -139,3 +139,38 @@ def test_before_event_is_never_after_the_nominal_date_and_is_a_working_day(start
     result = compute(start, amount, unit, "before")
     assert result.due_date < start
     assert WorkCalendar().is_working(result.due_date)
+
+
+@pytest.mark.parametrize(
+    "event, amount, unit, keep",
+    [
+        # 保存期限不得少于20年: the period's last day is the corresponding day, even a Sunday.
+        (D(2025, 3, 15), 20, "years", D(2045, 3, 15)),
+        (D(2024, 2, 29), 20, "years", D(2044, 2, 29)),
+        (D(2023, 2, 28), 1, "years", D(2024, 2, 28)),
+        # 留存…不少于6个月 after an operator exits on a month's last day: art. 202's month end.
+        (D(2026, 8, 31), 6, "months", D(2027, 2, 28)),
+        (D(2026, 9, 30), 6, "months", D(2027, 3, 30)),
+        (D(2026, 9, 28), 180, "calendar_days", D(2027, 3, 27)),
+    ],
+)
+def test_retention_gives_a_keep_until_date_and_never_a_due_date(event, amount, unit, keep):
+    rule = {"kind": "ongoing", "keep": {"amount": amount, "unit": unit, "event": "transaction_completed"}}
+    assert rule_due(rule).keep is None  # the event not reported: nothing to count from
+    outcome = rule_due(rule, events={"transaction_completed": event})
+    assert outcome.due is None and outcome.reason == "ongoing"
+    assert outcome.keep.due_date == keep
+    assert outcome.keep.steps[-1] == {"code": "keep_until", "amount": amount, "unit": unit, "date": keep.isoformat()}
+
+
+def test_keep_until_in_words_in_both_languages():
+    rule = {"kind": "ongoing", "keep": {"amount": 20, "unit": "years", "event": "transaction_completed"}}
+    keep = rule_due(rule, events={"transaction_completed": D(2025, 3, 15)}).keep
+    names = {"transaction_completed": ("交易完成", "Transaction completed")}
+    assert keep.lines("zh", lambda key: names[key][0]) == [
+        "“交易完成”的日期为2025-03-15。",
+        "自该日起保存不少于20年，即至少保存至2045-03-15。",
+    ]
+    assert keep.lines("en", lambda key: names[key][1])[1] == (
+        "Kept for at least 20 years from then: until 2045-03-15 at the earliest."
+    )

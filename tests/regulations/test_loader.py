@@ -61,6 +61,21 @@ def test_bad_quote_is_rejected_with_file_line_and_entry_and_keeps_previous_catal
         ("unit: working_days", "unit: work_days", "is not valid under any of the given schemas"),
         ("  modality: must\n  kind: duty", "  modality: encouraged\n  kind: duty", "'encouraged' is not a duty"),
         ("  modality: must\n  kind: duty", "  modality: may\n  kind: duty", "'may' is not a duty"),
+        (
+            "  quote_zh: 任何组织和个人不得",
+            "  lead_zh: 并非原文的引语\n  quote_zh: 任何组织和个人不得",
+            "lead is not verbatim",
+        ),
+        (
+            "  quote_zh: 任何组织和个人不得",
+            "  lead_zh: 转载基于深度合成服务\n  quote_zh: 任何组织和个人不得",
+            "lead comes after",
+        ),
+        (
+            "  quote_zh: 任何组织和个人不得",
+            "  open_question: Is this settled or not?\n  quote_zh: 任何组织和个人不得",
+            "both languages",
+        ),
     ],
 )
 def test_catalogue_mistakes_are_named(tree, old, new, message):

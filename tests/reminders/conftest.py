@@ -9,6 +9,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.cache import cache
 
 from obligations.models import Membership
 from obligations.services import reminders
@@ -20,6 +21,14 @@ DUE = dt.date(2027, 3, 15)
 
 def at(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def no_earlier_pass():
+    """Each test starts with no reminder pass on record (the mark lives in the shared cache)."""
+    cache.delete_many([reminders.LAST_RUN_KEY, reminders.OUTAGE_KEY])
+    yield
+    cache.delete_many([reminders.LAST_RUN_KEY, reminders.OUTAGE_KEY])
 
 
 @pytest.fixture
@@ -34,13 +43,11 @@ def team(db):
 
 @pytest.fixture
 def make_item(team):
-    """An item of the team's organization (for an obligation it has no item for yet) due on
-    ``due``, with its reminders planned as of ``now`` (by default 60 days before)."""
+    """An open item of the team's organization (for an obligation it has no item for yet) due
+    on ``due``. Nothing is planned: each pass works out what is due."""
 
-    def make(due=DUE, assignee=None, now=None, organization=None):
-        item = ChecklistItemFactory(organization=organization or team["organization"], due_date=due, assignee=assignee)
-        reminders.replan([item], now=now or at(due - dt.timedelta(days=60)))
-        return item
+    def make(due=DUE, assignee=None, organization=None):
+        return ChecklistItemFactory(organization=organization or team["organization"], due_date=due, assignee=assignee)
 
     return make
 

@@ -4,7 +4,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 
 from obligations.models import Reminder, ReminderDigest
 from obligations.services import checklist, reminders
@@ -49,7 +49,8 @@ def test_english_and_immediate_delivery_follow_the_member_preferences(team, make
     make_item(assignee=team["officer"])
     make_item(assignee=team["officer"])
     reminders.dispatch(now=at(DUE - dt.timedelta(days=30)))
-    assert [subject(m) for m in smtp.messages] == ["[Acme] 1 obligation due soon"] * 2
+    # Immediate: at once when due, the items due at the same moment in one email.
+    assert [subject(m) for m in smtp.messages] == ["[Acme] 2 obligations due soon"]
 
 
 def test_a_day_of_downtime_is_caught_up_once_and_marked_late(team, make_item, smtp):
@@ -69,9 +70,8 @@ def test_a_completed_item_is_never_reminded(team, make_item, smtp):
     done_early = make_item(assignee=team["officer"])
     checklist.item_update(done_early, actor=team["officer"], expected_version=done_early.version, status="done")
     done_after_assembly = make_item(assignee=team["officer"])
-    reminders.assemble(
-        now=WEEK_BEFORE
-    )  # the 30- and 7-day reminders  # queued into a digest, then finished before delivery
+    with transaction.atomic():  # queued into a digest, then finished before delivery
+        reminders.assemble([team["organization"].pk], now=WEEK_BEFORE)
     done_after_assembly.refresh_from_db()
     checklist.item_update(
         done_after_assembly, actor=team["officer"], expected_version=done_after_assembly.version, status="done"
@@ -83,7 +83,7 @@ def test_a_completed_item_is_never_reminded(team, make_item, smtp):
 
 
 def test_smtp_refusals_are_retried_with_backoff_on_the_same_message(team, make_item, smtp):
-    make_item(assignee=team["officer"], now=at(DUE - dt.timedelta(days=10)))  # only the 7-day one is due
+    make_item(assignee=team["officer"])  # of its reminders, the latest that has come: 7 days before
     smtp.refuse = 2
     assert reminders.dispatch(now=WEEK_BEFORE)["retry"] == 1
     digest = ReminderDigest.objects.get()
@@ -102,15 +102,20 @@ def test_an_overdue_item_is_reminded_every_week_and_escalated(team, make_item, s
     week_late = at(DUE + dt.timedelta(days=7))
     reminders.dispatch(now=week_late)
     recipients = sorted(m["To"] for m in smtp.messages)
-    # The officer's catch-up digest (before, due and first overdue) and the admins' escalation.
+    # The officer's first overdue reminder (one email, not one per point missed) and the
+    # admins' escalation.
     assert recipients == ["admin@example.com", "officer@example.com"]
     escalation = next(m for m in smtp.messages if m["To"] == "admin@example.com")
     assert subject(escalation) == "【升级提醒】 [Acme] 1 项义务已逾期"
+    assert "【已升级】" in escalation.get_body(("plain",)).get_content()
     officer_digest = next(m for m in smtp.messages if m["To"] == "officer@example.com")
     assert subject(officer_digest) == "[Acme] 1 项义务已逾期"
-    assert escalation["List-Unsubscribe"] is None  # escalations cannot be turned off
-    next_overdue = Reminder.objects.get(kind="overdue", offset_days=14, recipient=team["officer"])
-    assert next_overdue.status == Reminder.Status.PLANNED
+    assert "【已升级】" not in officer_digest.get_body(("plain",)).get_content()
+    # Unsubscribing stops reminders; the link is in every email, escalations included.
+    assert escalation["List-Unsubscribe"] is not None and officer_digest["List-Unsubscribe"] is not None
+    assert Reminder.objects.filter(recipient=team["officer"]).values_list("kind", "offset_days").get() == ("overdue", 7)
+    assert reminders.dispatch(now=at(DUE + dt.timedelta(days=13)))["sent"] == 0
+    assert reminders.dispatch(now=at(DUE + dt.timedelta(days=14)))["sent"] == 1
 
 
 @pytest.mark.services
@@ -119,8 +124,8 @@ def test_two_overlapping_passes_send_each_digest_once(postgres, team, make_item,
     for n in range(12):
         user = make_user(f"member{n}")
         add_member(team["organization"], user)
-        make_item(assignee=user, now=at(DUE - dt.timedelta(days=10)))
-        make_item(assignee=user, now=at(DUE - dt.timedelta(days=10)))
+        make_item(assignee=user)
+        make_item(assignee=user)
     start = threading.Barrier(2)
     results = []
 
