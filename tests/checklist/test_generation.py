@@ -5,8 +5,9 @@ import datetime as dt
 
 import pytest
 
-from obligations.models import ChecklistItem
+from obligations.models import ChecklistItem, ItemHistory
 from obligations.services.checklist import HORIZON, LOOKBACK, checklist_plan
+from obligations.wording import cause_text
 
 from .conftest import (
     EXISTING_APP,
@@ -178,3 +179,22 @@ def test_recurring_schedule_gives_one_item_per_period_within_the_window(
     dates = [p.due_date for p in periods.all()]
     assert dates == [*expected, dt.date(2026, 6, 30)]
     assert not periods.filter(superseded_at__isnull=False).exists()
+
+
+def test_the_daily_job_rolls_a_quiet_organizations_series_forward(make_user, make_organization, time_machine):
+    """Nobody touches the organization for a year: the daily beat job still gives it next
+    year's quarterly meetings (and so their reminders), and running it twice adds nothing."""
+    from obligations import tasks
+
+    time_machine.move_to(at(2025, 6, 15), tick=False)
+    organization = make_organization(make_user("quiet-admin"), "Quiet", profile=NANCHANG_SOE)
+    periods = ChecklistItem.objects.filter(organization=organization, obligation__key="quarterly-meeting-soe")
+    assert max(p.due_date for p in periods) == dt.date(2026, 3, 31)
+    time_machine.move_to(at(2026, 6, 16), tick=False)
+    result = tasks.roll_forward()
+    assert result["organizations"] >= 1 and result["added"] >= 4
+    assert max(p.due_date for p in periods.all()) == dt.date(2027, 3, 31)  # a year ahead
+    assert tasks.roll_forward()["added"] == 0
+    created = ItemHistory.objects.filter(item__in=periods, action="created").latest("at")
+    assert created.context["cause"] == {"code": "daily"}
+    assert "每日更新" in cause_text(created.context["cause"], lang="zh")

@@ -2,11 +2,14 @@
 member's preferences and the ledger of what was sent, so that every change counts at once."""
 
 import datetime as dt
+import io
 import zoneinfo
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
-from obligations import services
+from obligations import services, tasks
 from obligations.models import Membership, Reminder, ReminderPolicy
 from obligations.services import checklist, reminders
 
@@ -220,3 +223,31 @@ def test_one_digest_a_day_even_when_an_item_appears_after_the_hour(team, make_it
 def test_a_pass_time_without_a_utc_offset_is_refused_with_the_reason(value):
     with pytest.raises(ValueError, match=r"^now: '.+' (has no UTC offset; add one|is not an ISO 8601)"):
         reminders.aware(value)
+
+
+def test_emails_give_the_weekday_and_say_when_a_date_was_moved_off_a_rest_day(team, make_item, smtp):
+    """Done 3 April 2026, six months on is Saturday 3 October, in the National Day holiday: the
+    period runs to Thursday 8 October, and the email says why the date is not the 3rd."""
+    moved = make_item(due=dt.date(2026, 10, 8), assignee=team["officer"])
+    moved.due_basis = {"steps": [{"code": "rest_day_moved", "direction": "after", "date": "2026-10-08"}]}
+    moved.save()
+    preferences(team, "officer", reminder_language="en")
+    reminders.dispatch(now=at(dt.date(2026, 10, 7)))
+    text = smtp.messages[-1].get_body(("plain",)).get_content()
+    assert "Due: 2026-10-08 (Thursday) (the period's last day was a rest day" in text
+    preferences(team, "officer", reminder_language="zh")
+    reminders.dispatch(now=at(dt.date(2026, 10, 8)))
+    text = smtp.messages[-1].get_body(("plain",)).get_content()
+    assert "2026-10-08（星期四）" in text.replace(" (", "（").replace(")", "）") and "顺延" in text
+
+
+def test_the_command_lists_what_is_due_and_refuses_a_time_without_offset(team, make_item):
+    make_item(assignee=team["officer"])
+    out = io.StringIO()
+    call_command("send_due_reminders", "--dry-run", "--now", "2027-03-08T09:00+08:00", stdout=out)
+    assert "officer@example.com: before -7d" in out.getvalue() and "1 reminder(s) due" in out.getvalue()
+    assert not Reminder.objects.exists()  # a dry run writes nothing
+    with pytest.raises(CommandError, match=r"--now: '2027-03-08T09:00:00' has no UTC offset"):
+        call_command("send_due_reminders", "--now", "2027-03-08T09:00")
+    with pytest.raises(ValueError, match="has no UTC offset"):
+        tasks.dispatch_reminders("2027-03-08T09:00")
