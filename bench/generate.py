@@ -156,17 +156,24 @@ def generate(scale: float, items_per_org: int, dated: float) -> None:
     copy(
         "obligations_membership",
         ["organization_id", "user_id", "role", "created_at", "reminders_enabled", "reminder_language",
-         "reminder_delivery", "reminder_hour", "reminder_timezone"],
+         "reminder_delivery", "reminder_hour", "reminder_timezone", "reminder_weekday"],
         (
-            (org_ids[slug], user_ids[user], role, now, True, rng.choice(["zh", "en"]), "daily", 9, "Asia/Shanghai")
+            (org_ids[slug], user_ids[user], role, now, True, rng.choice(["zh", "en"]), "daily", 9, "Asia/Shanghai", 0)
             for slug, *users in teams
             for user, role in zip(users, ("admin", "officer", "viewer"), strict=True)
         ),
     )  # fmt: skip
     copy(
         "obligations_reminderpolicy",
-        ["organization_id", "days_before", "overdue_every_days", "escalate_after_days"],
-        ((org_ids[slug], "[30, 7, 1, 0]", 7, 7) for slug, *_ in teams),
+        [
+            "organization_id",
+            "days_before",
+            "overdue_every_days",
+            "overdue_slow_after_days",
+            "overdue_slow_every_days",
+            "escalate_after_days",
+        ],
+        ((org_ids[slug], "[30, 7, 1, 0]", 7, 30, 30, 7) for slug, *_ in teams),
     )
     copy(
         "obligations_apitoken",

@@ -359,7 +359,8 @@ class CalendarFeedViewSet(
 
 
 class ReminderViewSet(mixins.ListModelMixin, OrganizationViewSet):
-    """Planned, sent, cancelled and dropped reminders: admins see everyone's, others their own."""
+    """The ledger of reminders taken for sending: queued, sent or dropped. Admins see everyone's,
+    others their own. (Nothing is planned ahead: each pass works out what is due.)"""
 
     serializer_class = serializers.ReminderSerializer
     filterset_class = ReminderFilter

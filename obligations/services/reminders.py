@@ -47,6 +47,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from config.links import absolute
 from regulations.deadlines import weekday_name
@@ -352,27 +353,35 @@ def _claim(after: int, chunk: int) -> list[int]:
     return [o.pk for o in rows[:chunk]]
 
 
-def dispatch(*, now: dt.datetime | str | None = None, chunk: int = 100) -> dict[str, int]:
-    """One full pass: work out and queue every due reminder, organizations chunk by chunk,
-    then deliver every pending digest, so that several workers running it at once share the
-    work."""
-    now = aware(now)
+def queue_due(*, now: dt.datetime, chunk: int = 100) -> int:
+    """Work out and queue every due reminder, organizations chunk by chunk (each chunk locked,
+    so that workers running it at once share the work). Returns how many were queued."""
     down = outage(now)
-    totals = {"reminders": 0, "sent": 0, "dropped": 0, "retry": 0, "failed": 0}
-    after = 0
+    queued, after = 0, 0
     while True:
         with transaction.atomic():
             organizations = _claim(after, chunk)
             if not organizations:
-                break
-            totals["reminders"] += assemble(organizations, now=now, down=down)
+                return queued
+            queued += assemble(organizations, now=now, down=down)
         after = organizations[-1]
+
+
+def deliver_pending(*, now: dt.datetime, chunk: int = 100) -> dict[str, int]:
+    """Deliver every pending digest whose time has come, ``chunk`` at a time."""
+    totals = {"sent": 0, "dropped": 0, "retry": 0, "failed": 0}
     while True:
         counts = deliver(now=now, limit=chunk)
         for key, value in counts.items():
             totals[key] += value
         if not any(counts.values()):
             return totals
+
+
+def dispatch(*, now: dt.datetime | str | None = None, chunk: int = 100) -> dict[str, int]:
+    """One full pass: queue what is due, then deliver it."""
+    now = aware(now)
+    return {"reminders": queue_due(now=now, chunk=chunk), **deliver_pending(now=now, chunk=chunk)}
 
 
 # --- Delivery ------------------------------------------------------------------------------
@@ -396,13 +405,18 @@ OBLIGATION_TEXTS = (
 )
 
 
+# Digests leased at a time: few enough that a batch is sent well within its lease even when
+# the SMTP server takes its whole timeout on each.
+LEASE_BATCH = 20
+
+
 def deliver(*, now: dt.datetime, limit: int = 100) -> dict[str, int]:
-    """Send up to ``limit`` pending digests whose time has come. Each is leased first."""
+    """Send up to ``limit`` pending digests whose time has come, each leased before it is sent."""
     counts = {"sent": 0, "dropped": 0, "retry": 0, "failed": 0}
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     pending = ReminderDigest.objects.filter(free, status=ReminderDigest.Status.PENDING, next_attempt_at__lte=now)
     # The candidates with their organization and recipient, and the recipients' memberships,
-    # are read once for the batch: two queries fewer per digest.
+    # are read once for the batch.
     digests = list(pending.select_related("organization", "recipient").order_by("next_attempt_at", "id")[:limit])
     memberships = {
         (m.organization_id, m.user_id): m
@@ -410,27 +424,40 @@ def deliver(*, now: dt.datetime, limit: int = 100) -> dict[str, int]:
             organization_id__in={d.organization_id for d in digests}, user_id__in={d.recipient_id for d in digests}
         )
     }
-    for digest in digests:
-        attempts = _lease(digest.pk, now)
-        if attempts is not None:
-            digest.attempts, digest.lease_until = attempts, now + LEASE
-            membership = memberships.get((digest.organization_id, digest.recipient_id))
-            counts[_deliver_one(digest, now, membership)] += 1
+    for start in range(0, len(digests), LEASE_BATCH):
+        batch = digests[start : start + LEASE_BATCH]
+        leased = _lease([d.pk for d in batch], now)
+        # The reminders of every digest leased, in one query rather than one per digest.
+        contents: dict[int, list[Reminder]] = defaultdict(list)
+        for reminder in (
+            Reminder.objects.filter(digest_id__in=list(leased), status=Reminder.Status.QUEUED)
+            .select_related("item__organization", "item__obligation__instrument", "item__obligation__provision")
+            .defer(*ITEM_TEXTS, *OBLIGATION_TEXTS)
+            .order_by("item__due_date", "item_id")
+        ):
+            contents[reminder.digest_id].append(reminder)
+        for digest in batch:
+            if digest.pk in leased:
+                digest.attempts, digest.lease_until = leased[digest.pk], now + LEASE
+                membership = memberships.get((digest.organization_id, digest.recipient_id))
+                counts[_deliver_one(digest, contents[digest.pk], now, membership)] += 1
     return counts
 
 
-def _lease(digest_id: int, now: dt.datetime) -> int | None:
-    """Lease a pending digest nobody holds (a conditional update, so one worker wins). Returns
-    its number of attempts including this one, or None if it is not free."""
+def _lease(digest_ids: list[int], now: dt.datetime) -> dict[int, int]:
+    """Lease the pending digests nobody holds (a conditional update, so one worker wins each).
+    Returns the ones leased, with their number of attempts including this one."""
+    if not digest_ids:
+        return {}
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {ReminderDigest._meta.db_table} SET lease_until = %s, attempts = attempts + 1 "  # noqa: S608
-            "WHERE id = %s AND status = %s AND (lease_until IS NULL OR lease_until < %s) RETURNING attempts",
-            [adapt(now + LEASE), digest_id, ReminderDigest.Status.PENDING.value, adapt(now)],
+            f"WHERE id IN ({', '.join(['%s'] * len(digest_ids))}) AND status = %s "
+            "AND (lease_until IS NULL OR lease_until < %s) RETURNING id, attempts",
+            [adapt(now + LEASE), *digest_ids, ReminderDigest.Status.PENDING.value, adapt(now)],
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return dict(cursor.fetchall())
 
 
 def _drop(digest: ReminderDigest, reminder_ids: list[int]) -> str:
@@ -440,13 +467,9 @@ def _drop(digest: ReminderDigest, reminder_ids: list[int]) -> str:
     return "dropped"
 
 
-def _deliver_one(digest: ReminderDigest, now: dt.datetime, membership: Membership | None) -> str:
-    reminders = list(
-        digest.reminders.filter(status=Reminder.Status.QUEUED)
-        .select_related("item__organization", "item__obligation__instrument", "item__obligation__provision")
-        .defer(*ITEM_TEXTS, *OBLIGATION_TEXTS)
-        .order_by("item__due_date", "item_id")
-    )
+def _deliver_one(
+    digest: ReminderDigest, reminders: list[Reminder], now: dt.datetime, membership: Membership | None
+) -> str:
     if membership is None:  # no longer a member (e.g. removed while the digest waited for a retry)
         return _drop(digest, [r.pk for r in reminders])
     live = [r for r in reminders if _still_due(r)]
@@ -472,7 +495,8 @@ def _deliver_one(digest: ReminderDigest, now: dt.datetime, membership: Membershi
             status=ReminderDigest.Status.SENT, sent_at=now, lease_until=None, subject=message.subject[:300]
         )
         Reminder.objects.filter(pk__in=[r.pk for r in live]).update(status=Reminder.Status.SENT, sent_at=now)
-        Reminder.objects.filter(pk__in=dropped).update(status=Reminder.Status.DROPPED)
+        if dropped:
+            Reminder.objects.filter(pk__in=dropped).update(status=Reminder.Status.DROPPED)
     logger.info("reminder digest %s sent to %s (%d items)", digest.message_id, digest.recipient_id, len(live))
     return "sent"
 
@@ -497,6 +521,30 @@ def _moved_off_rest_day(item: ChecklistItem) -> bool:
     return any(step.get("code") == "rest_day_moved" and step.get("direction") == "after" for step in steps)
 
 
+def _when(days_left: int) -> str:
+    """How the due date stands, in the active language: 还剩 3 天 / due today / 2 days overdue."""
+    if days_left < 0:
+        return ngettext("%(count)s day overdue", "%(count)s days overdue", -days_left) % {"count": -days_left}
+    if days_left == 0:
+        return gettext("due today")
+    return ngettext("%(count)s day left", "%(count)s days left", days_left) % {"count": days_left}
+
+
+def _subject(name: str, overdue: int, upcoming: int, escalated: bool) -> str:
+    """[Acme] 1 obligation overdue, 2 obligations due soon (in the active language)."""
+    parts = []
+    if overdue:
+        words = ngettext("%(counter)s obligation overdue", "%(counter)s obligations overdue", overdue)
+        parts.append(words % {"counter": overdue})
+    if upcoming:
+        words = ngettext("%(counter)s obligation due soon", "%(counter)s obligations due soon", upcoming)
+        parts.append(words % {"counter": upcoming})
+    comma = "，" if translation.get_language().startswith("zh") else ", "
+    subject = f"[{name}] {comma.join(parts)}"
+    mark = gettext("[Escalation]")
+    return f"{mark} {subject}" if escalated else subject
+
+
 def build_message(
     digest: ReminderDigest, reminders: list[Reminder], membership: Membership, now: dt.datetime
 ) -> EmailMultiAlternatives:
@@ -507,36 +555,38 @@ def build_message(
     by_item: dict[int, list[Reminder]] = defaultdict(list)
     for reminder in reminders:
         by_item[reminder.item_id].append(reminder)
-    rows: list[dict[str, Any]] = []
-    for group in by_item.values():
-        item, obligation = group[0].item, group[0].item.obligation
-        assert item.due_date is not None  # only still-due reminders are built into a message
-        rows.append(
-            {
-                "escalated": any(r.kind == Reminder.Kind.ESCALATION for r in group),
-                "late": any(r.late for r in group),
-                "due_date": item.due_date,
-                "weekday": weekday_name(item.due_date, language),
-                "moved": _moved_off_rest_day(item),
-                "days_left": (item.due_date - today).days,
-                "days_overdue": (today - item.due_date).days,
-                "reference": obligation.reference_in(language),
-                "summary": obligation.summary_in(language),
-                "link": absolute("web-item", organization.pk, item.pk),
-            }
-        )
-    escalated = sum(1 for row in rows if row["escalated"])
-    overdue = sum(1 for row in rows if row["days_overdue"] > 0)
-    context = {
-        "organization": organization,
-        "rows": rows,
-        "overdue": overdue,
-        "upcoming": len(rows) - overdue,
-        "escalated": escalated,
-        "preferences_link": absolute("web-preferences", organization.pk),
-    }
+    # Every item's page is the checklist's address and its number: one reverse per email.
+    checklist_link = absolute("web-checklist", organization.pk)
     with translation.override(django_language(language)):
-        subject = render_to_string("obligations/email/subject.txt", context).strip()
+        rows: list[dict[str, Any]] = []
+        for group in by_item.values():
+            item, obligation = group[0].item, group[0].item.obligation
+            assert item.due_date is not None  # only still-due reminders are built into a message
+            days_left = (item.due_date - today).days
+            rows.append(
+                {
+                    "escalated": any(r.kind == Reminder.Kind.ESCALATION for r in group),
+                    "late": any(r.late for r in group),
+                    "due_date": item.due_date.isoformat(),
+                    "weekday": weekday_name(item.due_date, language),
+                    "moved": _moved_off_rest_day(item),
+                    "overdue": days_left < 0,
+                    "when": _when(days_left),
+                    "reference": obligation.reference_in(language),
+                    "summary": obligation.summary_in(language),
+                    "link": f"{checklist_link}{item.pk}/",
+                }
+            )
+        overdue = sum(1 for row in rows if row["overdue"])
+        context = {
+            "organization": organization,
+            "rows": rows,
+            "overdue": overdue,
+            "upcoming": len(rows) - overdue,
+            "escalated": any(row["escalated"] for row in rows),
+            "preferences_link": absolute("web-preferences", organization.pk),
+        }
+        subject = _subject(organization.name, overdue, len(rows) - overdue, context["escalated"])
         text = render_to_string("obligations/email/digest.txt", context)
         html = render_to_string("obligations/email/digest.html", context)
     link = absolute("reminders-unsubscribe", unsubscribe_token(membership))

@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connections, transaction
 
+from config.links import absolute
 from obligations.models import Reminder, ReminderDigest
 from obligations.services import checklist, reminders
 
@@ -23,7 +24,7 @@ def subject(message) -> str:
 
 
 def test_due_reminders_go_out_as_one_digest_per_recipient_once(team, make_item, smtp):
-    make_item(assignee=team["officer"])
+    first = make_item(assignee=team["officer"])
     make_item(assignee=team["officer"])
     assert reminders.dispatch(now=at(DUE - dt.timedelta(days=30)))["sent"] == 1  # the 30-day reminders
     assert reminders.dispatch(now=WEEK_BEFORE - dt.timedelta(minutes=1))["sent"] == 0  # not yet
@@ -34,7 +35,8 @@ def test_due_reminders_go_out_as_one_digest_per_recipient_once(team, make_item, 
     assert subject(message) == "[Acme] 2 项义务即将到期"  # members read Chinese by default
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "2027-03-15" in text and "还剩 7 天" in text and "<ul>" in html
+    assert "2027-03-15 (星期一)" in text and "还剩 7 天" in text and "<ul>" in html
+    assert absolute("web-item", team["organization"].pk, first.pk) in text  # each item's own page
     assert str(message["List-Unsubscribe"]).strip().startswith("<http://")
     assert reminders.dispatch(now=WEEK_BEFORE + dt.timedelta(hours=1))["sent"] == 0
     assert len(smtp.messages) == 2
