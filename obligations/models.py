@@ -59,6 +59,16 @@ class Membership(models.Model):
         help_text="Overdue reminders fall on this weekday, so that one email gathers them.",
     )
 
+    # What each member sets for themselves, on the preferences page and in the API alike.
+    REMINDER_PREFERENCES = (
+        "reminders_enabled",
+        "reminder_language",
+        "reminder_delivery",
+        "reminder_hour",
+        "reminder_timezone",
+        "reminder_weekday",
+    )
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="membership_unique"),

@@ -188,14 +188,7 @@ class ReminderPreferencesSerializer(StrictFieldsMixin, serializers.ModelSerializ
 
     class Meta:
         model = Membership
-        fields = [
-            "reminders_enabled",
-            "reminder_language",
-            "reminder_delivery",
-            "reminder_hour",
-            "reminder_timezone",
-            "reminder_weekday",
-        ]
+        fields = list(Membership.REMINDER_PREFERENCES)
 
 
 class ReminderPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -37,7 +37,7 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from email.utils import make_msgid
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core import signing
@@ -322,8 +322,9 @@ def assemble(
     rows = []
     for digest, group in zip(digests, by_member.values(), strict=True):
         for send in group:
-            due_day = send.item.due_date + dt.timedelta(days=send.point.offset)
-            at = send.member.time_of(due_day)
+            due = send.item.due_date
+            assert due is not None  # due_reminders reads dated items only
+            at = send.member.time_of(due + dt.timedelta(days=send.point.offset))
             rows.append(
                 Reminder(
                     organization_id=send.item.organization_id,
@@ -331,7 +332,7 @@ def assemble(
                     recipient_id=send.member.membership.user_id,
                     kind=send.point.kind,
                     offset_days=send.point.offset,
-                    due_date=send.item.due_date,
+                    due_date=due,
                     send_at=at,
                     status=Reminder.Status.QUEUED,
                     digest=digest,
@@ -435,7 +436,7 @@ def deliver(*, now: dt.datetime, limit: int = 100) -> dict[str, int]:
             .defer(*ITEM_TEXTS, *OBLIGATION_TEXTS)
             .order_by("item__due_date", "item_id")
         ):
-            contents[reminder.digest_id].append(reminder)
+            contents[cast(int, reminder.digest_id)].append(reminder)
         for digest in batch:
             if digest.pk in leased:
                 digest.attempts, digest.lease_until = leased[digest.pk], now + LEASE
@@ -578,15 +579,14 @@ def build_message(
                 }
             )
         overdue = sum(1 for row in rows if row["overdue"])
+        escalated = any(row["escalated"] for row in rows)
         context = {
             "organization": organization,
             "rows": rows,
-            "overdue": overdue,
-            "upcoming": len(rows) - overdue,
-            "escalated": any(row["escalated"] for row in rows),
+            "escalated": escalated,
             "preferences_link": absolute("web-preferences", organization.pk),
         }
-        subject = _subject(organization.name, overdue, len(rows) - overdue, context["escalated"])
+        subject = _subject(organization.name, overdue, len(rows) - overdue, escalated)
         text = render_to_string("obligations/email/digest.txt", context)
         html = render_to_string("obligations/email/digest.html", context)
     link = absolute("reminders-unsubscribe", unsubscribe_token(membership))

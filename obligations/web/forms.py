@@ -63,14 +63,7 @@ class PreferencesForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = [
-            "reminders_enabled",
-            "reminder_language",
-            "reminder_delivery",
-            "reminder_hour",
-            "reminder_timezone",
-            "reminder_weekday",
-        ]
+        fields = list(Membership.REMINDER_PREFERENCES)
         labels = {
             "reminders_enabled": _("Send me deadline reminders"),
             "reminder_language": _("Language"),
