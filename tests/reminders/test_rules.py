@@ -251,3 +251,16 @@ def test_the_command_lists_what_is_due_and_refuses_a_time_without_offset(team, m
         call_command("send_due_reminders", "--now", "2027-03-08T09:00")
     with pytest.raises(ValueError, match="has no UTC offset"):
         tasks.dispatch_reminders("2027-03-08T09:00")
+
+
+def test_one_escalated_item_marks_its_own_row_not_the_whole_digest(team, make_item, smtp):
+    make_item(due=DUE - days(7))  # unassigned, a week overdue on DUE: escalated to the admin
+    make_item(due=DUE + days(7))  # a week left
+    reminders.dispatch(now=at(DUE))
+    (digest,) = [m for m in smtp.messages if m["To"] == "admin@example.com"]
+    text = digest.get_body(("plain",)).get_content()
+    rows = [line for line in text.splitlines() if line.startswith("- ")]
+    assert len(rows) == 2 and sum("【已升级】" in row for row in rows) == 1
+    assert "还剩 7 天" in text and "已逾期 7 天" in text
+    # The digest keeps its way out and its preferences link.
+    assert digest["List-Unsubscribe"] is not None and "/preferences/" in text
