@@ -182,8 +182,8 @@ class StrictFieldsMixin:
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
-            # `format` picks the renderer (?format=json) on any endpoint.
-            unknown = sorted(set(data) - set(self.fields) - {"format"})
+            # (`?format=json` picks the renderer; it is a query parameter, never a body field.)
+            unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)

@@ -30,6 +30,7 @@ Message-ID, which mail systems use to recognize duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import smtplib
@@ -42,7 +43,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -425,24 +426,38 @@ def deliver(*, now: dt.datetime, limit: int = 100) -> dict[str, int]:
             organization_id__in={d.organization_id for d in digests}, user_id__in={d.recipient_id for d in digests}
         )
     }
-    for start in range(0, len(digests), LEASE_BATCH):
-        batch = digests[start : start + LEASE_BATCH]
-        leased = _lease([d.pk for d in batch], now)
-        # The reminders of every digest leased, in one query rather than one per digest.
-        contents: dict[int, list[Reminder]] = defaultdict(list)
-        for reminder in (
-            Reminder.objects.filter(digest_id__in=list(leased), status=Reminder.Status.QUEUED)
-            .select_related("item__organization", "item__obligation__instrument", "item__obligation__provision")
-            .defer(*ITEM_TEXTS, *OBLIGATION_TEXTS)
-            .order_by("item__due_date", "item_id")
-        ):
-            contents[cast(int, reminder.digest_id)].append(reminder)
-        for digest in batch:
-            if digest.pk in leased:
-                digest.attempts, digest.lease_until = leased[digest.pk], now + LEASE
-                membership = memberships.get((digest.organization_id, digest.recipient_id))
-                counts[_deliver_one(digest, contents[digest.pk], now, membership)] += 1
+    # One connection to the mail server for the batch, not one per email. A server that cannot
+    # be reached now fails each email on its own, which then waits for its retry.
+    mailer = get_connection()
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        mailer.open()
+    try:
+        for start in range(0, len(digests), LEASE_BATCH):
+            _deliver_batch(digests[start : start + LEASE_BATCH], memberships, mailer, now, counts)
+    finally:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            mailer.close()
     return counts
+
+
+def _deliver_batch(
+    batch: list[ReminderDigest], memberships: dict[tuple[int, int], Membership], mailer, now: dt.datetime, counts
+) -> None:
+    leased = _lease([d.pk for d in batch], now)
+    # The reminders of every digest leased, in one query rather than one per digest.
+    contents: dict[int, list[Reminder]] = defaultdict(list)
+    for reminder in (
+        Reminder.objects.filter(digest_id__in=list(leased), status=Reminder.Status.QUEUED)
+        .select_related("item__organization", "item__obligation__instrument", "item__obligation__provision")
+        .defer(*ITEM_TEXTS, *OBLIGATION_TEXTS)
+        .order_by("item__due_date", "item_id")
+    ):
+        contents[cast(int, reminder.digest_id)].append(reminder)
+    for digest in batch:
+        if digest.pk in leased:
+            digest.attempts, digest.lease_until = leased[digest.pk], now + LEASE
+            membership = memberships.get((digest.organization_id, digest.recipient_id))
+            counts[_deliver_one(digest, contents[digest.pk], now, membership, mailer)] += 1
 
 
 def _lease(digest_ids: list[int], now: dt.datetime) -> dict[int, int]:
@@ -469,7 +484,7 @@ def _drop(digest: ReminderDigest, reminder_ids: list[int]) -> str:
 
 
 def _deliver_one(
-    digest: ReminderDigest, reminders: list[Reminder], now: dt.datetime, membership: Membership | None
+    digest: ReminderDigest, reminders: list[Reminder], now: dt.datetime, membership: Membership | None, mailer
 ) -> str:
     if membership is None:  # no longer a member (e.g. removed while the digest waited for a retry)
         return _drop(digest, [r.pk for r in reminders])
@@ -478,9 +493,11 @@ def _deliver_one(
     if not live:
         return _drop(digest, dropped)
     message = build_message(digest, live, membership, now)
+    message.connection = mailer
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as error:
+        mailer.close()  # the next email opens a fresh connection
         failed = digest.attempts >= MAX_ATTEMPTS
         ReminderDigest.objects.filter(pk=digest.pk).update(
             status=ReminderDigest.Status.FAILED if failed else ReminderDigest.Status.PENDING,

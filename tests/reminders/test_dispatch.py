@@ -172,3 +172,18 @@ def test_unsubscribe_page_speaks_the_recipients_language(team, language, questio
     assert done.status_code == 200 and answer in done.content.decode()
     membership.refresh_from_db()
     assert membership.reminders_enabled is False
+
+
+def test_a_mail_server_that_cannot_be_reached_leaves_each_digest_to_its_retry(team, make_item, settings):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    make_item(assignee=team["officer"])
+    make_item(assignee=team["admin"])
+    totals = reminders.dispatch(now=WEEK_BEFORE)
+    assert (totals["sent"], totals["retry"]) == (0, 2)
+    assert set(ReminderDigest.objects.values_list("status", "attempts")) == {("pending", 1)}
