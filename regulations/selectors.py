@@ -85,7 +85,19 @@ def rulebook() -> Rulebook:
 
 
 # Display fields kept with each rule so that answers need no further queries.
-INFO_FIELDS = ("title_zh", "title_en", "provision", "kind", "modality", "phase", "quote_zh", "summary_en", "summary_zh")
+INFO_FIELDS = (
+    "title_zh",
+    "title_en",
+    "provision",
+    "kind",
+    "modality",
+    "phase",
+    "quote_zh",
+    "summary_en",
+    "summary_zh",
+    "penalty_provision",
+    "penalty_text",
+)
 
 
 def _build_rulebook(version: str) -> Rulebook:
@@ -120,6 +132,8 @@ def _build_rulebook(version: str) -> Rulebook:
             "quote_zh",
             "summary_en",
             "summary_zh",
+            "penalty_provision__label",
+            "penalty_provision__text",
         )
     )
     rules = [

@@ -16,7 +16,7 @@ from regulations import selectors
 from regulations.api.deadlines import within_bounds
 from regulations.applicability import Evaluation, Outcome, Result, evaluate, validate_answers
 from regulations.deadlines import RuleOutcome
-from regulations.explain import Labels, reason_text
+from regulations.explain import Labels, provision_label, reason_text
 
 GROUPS = [o.value for o in Outcome]
 
@@ -87,6 +87,11 @@ class DeadlineSerializer(serializers.Serializer):
     text_zh = serializers.CharField(help_text="The text's own timing words, for qualitative deadlines.")
 
 
+class PenaltySerializer(serializers.Serializer):
+    provision = serializers.CharField(help_text="Its label in the reader's language: 第二十二条 / Art. 22.")
+    text_zh = serializers.CharField(help_text="The provision's text, verbatim.")
+
+
 class EvaluationSerializer(serializers.Serializer):
     obligation = serializers.CharField(help_text="instrument-code:obligation-key, as in /api/v1/obligations/.")
     instrument = serializers.CharField()
@@ -108,6 +113,7 @@ class EvaluationSerializer(serializers.Serializer):
     reasons = ReasonSerializer(many=True)
     missing = MissingSerializer(many=True)
     deadline = DeadlineSerializer(allow_null=True)
+    penalty = PenaltySerializer(allow_null=True, help_text="The provision that sanctions a breach, when there is one.")
 
 
 class ApplicabilityResponseSerializer(serializers.Serializer):
@@ -163,7 +169,12 @@ def evaluation_data(evaluation: Evaluation, lang: str, labels: Labels) -> dict:
         ],
         "missing": [{"kind": m.kind, "key": m.key} for m in evaluation.missing],
         "deadline": _deadline(rule.deadline, evaluation.deadline, lang, labels),
+        "penalty": penalty_data(info["penalty_provision"], info["penalty_text"], lang),
     }
+
+
+def penalty_data(label: str | None, text: str, lang: str) -> dict | None:
+    return {"provision": provision_label(label, lang), "text_zh": text} if label else None
 
 
 def result_data(result: Result, *, version: str, lang: str, groups: list[str] | None) -> dict:

@@ -36,6 +36,7 @@ from ..selectors import member_names
 from ..services import checklist
 from ..services.evidence import SIGNATURES, evidence_add
 from ..wording import due_lines, history_text, keep_lines, superseded_text
+from .applicability import PenaltySerializer, penalty_data
 from .base import OrganizationViewSet, scoped
 
 # --- Serializers ---------------------------------------------------------------------------
@@ -190,6 +191,7 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
         help_text="For a retention duty: the earliest day the records may go (never a due date)."
     )
     keep_explanation = serializers.SerializerMethodField(help_text="How the keep-until date was counted.")
+    penalty = serializers.SerializerMethodField(help_text="The provision that sanctions a breach, when there is one.")
     evidence = EvidenceSerializer(many=True)
 
     class Meta(ChecklistItemSerializer.Meta):
@@ -203,6 +205,7 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
             "due_basis",
             "keep_until",
             "keep_explanation",
+            "penalty",
             "justification",
             "evidence",
         ]
@@ -216,6 +219,11 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
 
     def get_keep_explanation(self, item) -> list[str]:
         return keep_lines(item.due_basis, self._lang(), self._labels())
+
+    @extend_schema_field(PenaltySerializer(allow_null=True))
+    def get_penalty(self, item) -> dict | None:
+        penalty = item.obligation.penalty_provision
+        return penalty_data(penalty.label, penalty.text, self._lang()) if penalty else None
 
 
 class ChecklistItemUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -331,7 +339,12 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
             ).defer("obligation__instrument__source_text", "obligation__provision__text")
         else:
             queryset = ChecklistItem.objects.select_related(
-                "obligation__instrument", "obligation__provision", "obligation__phase", "assignee", "completed_by"
+                "obligation__instrument",
+                "obligation__provision",
+                "obligation__penalty_provision",
+                "obligation__phase",
+                "assignee",
+                "completed_by",
             ).prefetch_related("obligation__roles", "evidence__uploaded_by")
         return scoped(self, queryset)
 

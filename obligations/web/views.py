@@ -268,7 +268,9 @@ def item_quick_status(request, item_id):
 @GET_OR_POST
 def item_page(request, item_id):
     item = get_object_or_404(
-        _item_queryset(request).prefetch_related("evidence__uploaded_by", "history__actor", "obligation__roles"),
+        _item_queryset(request)
+        .select_related("obligation__penalty_provision")
+        .prefetch_related("evidence__uploaded_by", "history__actor", "obligation__roles"),
         pk=item_id,
     )
     members = _members(request.organization)

@@ -327,6 +327,13 @@ class _Checker:
         seen_ids: set[str] = set()
         for i, ob in enumerate(d["obligations"]):
             self._check_obligation(i, ob, provisions, phases, seen_ids)
+        for i, entry in enumerate(d.get("left_out", [])):
+            if self.source is not None and normalize(entry["text"]) not in self.source:
+                self.fail(("left_out", i, "text"), "the sentence left out is not verbatim in the source")
+            if (entry["reason"] == "covered_by") != ("obligation" in entry):
+                self.fail(("left_out", i, "obligation"), "name the obligation of a sentence covered_by, and only then")
+            elif entry.get("obligation") and entry["obligation"] not in seen_ids:
+                self.fail(("left_out", i, "obligation"), f"no obligation '{entry['obligation']}'")
         return self.errors
 
     def _parse_date(self, path: tuple, value: str | None) -> dt.date | None:

@@ -65,3 +65,22 @@ def test_a_list_item_is_quoted_with_its_chapeau():
     text = obligation.provision.text
     lead, _, item = obligation.quote_zh.partition("……")
     assert lead and item and lead in text and item in text and text.index(lead) < text.index(item)
+
+
+def test_the_item_names_the_penalty_for_a_breach(shanghai_item_with_penalty):
+    item, client, browser = shanghai_item_with_penalty
+    detail = client.get(url(item.organization, f"checklist/{item.pk}/"), HTTP_ACCEPT_LANGUAGE="en").json()
+    assert detail["penalty"]["provision"] == "Art. 22"
+    page = browser.get(f"/organizations/{item.organization.pk}/checklist/{item.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "违反本项义务的罚则： 第二十二条" in page.content.decode()
+
+
+@pytest.fixture
+def shanghai_item_with_penalty(alice, make_organization, client_for):
+    from tests.factories import SHANGHAI_APP
+
+    organization = make_organization(alice, "Acme Penalty", profile=SHANGHAI_APP)
+    item = item_for(organization, "cn-deep-synthesis-2022:art7-management-systems", "")
+    browser = Client()
+    browser.force_login(alice)
+    return item, client_for(alice), browser

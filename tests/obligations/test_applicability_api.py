@@ -391,3 +391,13 @@ def test_questions_in_chinese(scenario):
     questions = {q["key"]: q for q in response.json()["questions"]}
     assert questions["registered_in"]["question"] == "贵单位注册在哪里？"
     assert questions["roles"]["type"] == "set" and questions["roles"]["values"]
+
+
+@pytest.mark.parametrize(("header", "label"), [("zh-hans", "第二十二条"), ("en", "Art. 22")])
+def test_a_penalty_provision_comes_with_the_duty_it_sanctions(scenario, header, label):
+    body = {"profile": scenario.profile, "as_of": "2026-01-01"}
+    data = scenario.client.post("/api/v1/applicability/", body, format="json", HTTP_ACCEPT_LANGUAGE=header).json()
+    filing = find(data, FILING)
+    assert filing["penalty"]["provision"] == label
+    assert filing["penalty"]["text_zh"].startswith("第二十二条 深度合成服务提供者和技术支持者违反本规定的")
+    assert all(e["penalty"] is None for e in data["applies"] if e["instrument"] == "sh-data-elements-action-plan-2023")

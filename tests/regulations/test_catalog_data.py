@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from regulations.catalog import coverage
 from regulations.catalog.validation import CATALOG_DIR, iter_obligations, normalize, read_catalog
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
@@ -174,3 +175,39 @@ def test_open_questions_are_listed_for_curators(catalog):
     for code, key in held:
         stem = key.rsplit("-", 1)[0]
         assert key in lines.get(code, "") or f"{stem}-" in lines.get(code, ""), (code, key)
+
+
+def test_every_duty_sentence_of_a_binding_text_is_catalogued_or_left_out_with_a_reason(catalog):
+    """Sentence by sentence, not quote by quote: a duty marker (应当, 不得 ...) in a binding, trial
+    or draft text is either an obligation's sentence or listed in ``left_out`` with its reason."""
+    held = [i for i in catalog.instruments if coverage.held(i)]
+    assert len(held) >= 12
+    missing = {i["code"]: coverage.uncovered(i, catalog.sources[i["code"]]) for i in held}
+    assert {code: sentences for code, sentences in missing.items() if sentences} == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("深度合成服务提供者应当落实信息安全主体责任。", True),
+        ("任何组织和个人不得利用深度合成服务制作虚假新闻。", True),
+        ("由市数据资源局负责牵头组织实施。", True),
+        ("未签订的不予立项。", True),
+        ("推动人工智能技术在制造业的深度应用。", False),  # 应用: application
+        ("建立健全应急处置机制，做好相应保障。", False),  # 应急, 相应
+        ("保障算力供应和网络响应能力。", False),  # 供应, 响应
+    ],
+)
+def test_duty_markers_are_words_that_impose_a_duty(text, marked):
+    assert bool(coverage.MARKER.search(text)) is marked
+
+
+def test_requirement_lists_are_split_into_their_items():
+    text = "APP主办者应当符合下列要求：（一）具备相应资质；（二）建立健全管理制度。1.定期检查；2.及时报告。"
+    assert list(coverage.sentences(text)) == [
+        "APP主办者应当符合下列要求：",
+        "（一）具备相应资质；",
+        "（二）建立健全管理制度。",
+        "1.定期检查；",
+        "2.及时报告。",
+    ]

@@ -154,3 +154,22 @@ def test_vocabulary_labels_must_be_plain_text_without_stray_keys(tree, old, new,
     with pytest.raises(CatalogInvalid) as refused:
         read_catalog(tree)
     assert any(message in str(error) and "apps_and_robots.yaml" in str(error) for error in refused.value.errors)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{text: 并非原文的句子, reason: scope, note: Where it applies.}", "not verbatim in the source"),
+        ("{text: 算法推荐服务提供者, reason: covered_by, note: Said twice.}", "name the obligation"),
+        ("{text: 算法推荐服务提供者, reason: scope, obligation: x-y, note: Where.}", "name the obligation"),
+        ("{text: 算法推荐服务提供者, reason: covered_by, obligation: no-such, note: Two.}", "no obligation 'no-such'"),
+        ("{text: 算法推荐服务提供者, reason: forgot, note: Why not.}", "is not one of"),
+    ],
+)
+def test_a_sentence_left_out_is_in_the_source_and_says_why(tree, entry, message):
+    code = "cn-algorithm-recommendation-2021"
+    path = tree / "instruments" / f"{code}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + f"\nleft_out:\n- {entry}\n", encoding="utf-8")
+    with pytest.raises(CatalogInvalid) as excinfo:
+        read_catalog(tree)
+    assert any(message in str(e) and code in str(e) for e in excinfo.value.errors), excinfo.value.errors

@@ -57,7 +57,7 @@ CASES: list[tuple[str, str, str, Any, str | None, int, str]] = [
     ("hour a word", "patch", "{org}preferences/", {"reminder_hour": "nine"}, JSON, 400, "reminder_hour"),
     ("weekday 7", "patch", "{org}preferences/", {"reminder_weekday": 7}, JSON, 400, "reminder_weekday"),
     ("format in a body", "patch", "{item}", {"status": "done", "format": "json"}, JSON, 400, "format"),
-    ("slowdown every 0 days", "patch", "{org}reminder-policy/", {"overdue_slow_every_days": 0}, JSON, 400, "overdue_slow_every_days"),
+    ("slow every 0 days", "patch", "{org}reminder-policy/", {"overdue_slow_every_days": 0}, JSON, 400, "slow_every"),
     ("days a string", "patch", "{org}reminder-policy/", {"days_before": "7"}, JSON, 400, "days_before"),
     ("boolean a word", "post", "{org}calendar-feeds/", {"name": "x", "mine_only": "maybe"}, JSON, 400, "mine_only"),
     # Very long strings
