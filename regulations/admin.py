@@ -2,11 +2,13 @@
 catalogue models are read-only in the admin. Holiday schedules are the one thing operators
 record here."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from .catalog.validation import CatalogInvalid
+from .catalog import drafting
+from .catalog.validation import CatalogInvalid, read_catalog
 from .models import CatalogVersion, Fact, HolidaySchedule, Instrument, Jurisdiction, Obligation, Provision, Role
 from .services import catalog_load
 from .signals import calendar_changed, reports
@@ -34,12 +36,38 @@ class ProvisionInline(admin.StackedInline):
         return False
 
 
+class DraftForm(forms.Form):
+    code = forms.CharField(max_length=80, help_text="The new instrument's code, e.g. cn-example-measures-2027.")
+    source = forms.CharField(widget=forms.Textarea(attrs={"rows": 16, "cols": 100}), max_length=500_000)
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        if problem := drafting.code_problem(code):
+            raise forms.ValidationError(problem)
+        return code
+
+
 @admin.register(Instrument)
 class InstrumentAdmin(ReadOnlyAdmin):
     list_display = ["code", "title_zh", "jurisdiction", "status", "nature", "effective", "expires", "retired"]
     list_filter = ["status", "nature", "jurisdiction", "retired"]
     search_fields = ["code", "title_zh", "title_en", "issuer_zh"]
     inlines = [ProvisionInline]
+    change_list_template = "admin/regulations/instrument/change_list.html"
+
+    def get_urls(self):
+        draft = path("draft/", self.admin_site.admin_view(self.draft_view), name="regulations_instrument_draft")
+        return [draft, *super().get_urls()]
+
+    def draft_view(self, request):
+        """What manage.py draft_instrument does: paste a source text, get the unreviewed draft."""
+        form = DraftForm(request.POST or None)
+        context = {**self.admin_site.each_context(request), "title": "Draft an instrument", "opts": self.model._meta}
+        if request.method == "POST" and form.is_valid():
+            roles = read_catalog().vocabulary.roles
+            context["draft"] = drafting.draft_yaml(form.cleaned_data["source"], form.cleaned_data["code"], roles)
+        context["form"] = form
+        return TemplateResponse(request, "admin/regulations/instrument/draft.html", context)
 
 
 @admin.register(Obligation)

@@ -108,7 +108,7 @@ VOCAB_SECTIONS = {"jurisdictions": "code", "phases": "key", "roles": "key", "fac
 VOCAB_KEYS = {
     "jurisdictions": {"code", "parent", "name_zh", "name_en"},
     "phases": {"key", "name_zh", "name_en", "description_en", "description_zh"},
-    "roles": {"key", "name_zh", "name_en", "description_en", "description_zh"},
+    "roles": {"key", "name_zh", "name_en", "description_en", "description_zh", "aliases_zh"},
     "facts": {
         "key",
         "type",
@@ -305,6 +305,12 @@ class _Checker:
 
     def run(self) -> list[CatalogError]:
         d = self.data
+        if d.get("review") == "unreviewed":
+            self.fail(
+                ("review",),
+                "an unreviewed draft: read every entry against the source (roles, modality, kind, deadline, "
+                "conditions), write the titles, summaries and dates, then delete the line 'review: unreviewed'",
+            )
         if d["jurisdiction"] not in self.vocab.jurisdictions:
             self.fail(("jurisdiction",), f"unknown jurisdiction '{d['jurisdiction']}'")
         dates = {}
