@@ -46,8 +46,19 @@ def sentences(text: str) -> Iterator[str]:
             yield piece
 
 
+# A list item: （一） (一) 1. ①. Under a chapeau with a duty marker that ends in a colon
+# ("应当符合下列要求：") each item carries the duty, marker or not.
+LIST_ITEM = re.compile(r"^(（[一二三四五六七八九十]+）|\([0-9一二三四五六七八九十]+\)|[0-9]{1,2}\.|[①-⑳])")
+
+
 def modal_sentences(text: str) -> Iterator[str]:
-    return (s for s in sentences(text) if MARKER.search(s))
+    chapeau = False
+    for sentence in sentences(text):
+        item = LIST_ITEM.match(sentence)
+        if MARKER.search(sentence) or (chapeau and item):
+            yield sentence
+        if not item:
+            chapeau = sentence.endswith(("：", ":")) and bool(MARKER.search(sentence))
 
 
 def uncovered(instrument: Mapping, source: str) -> list[str]:

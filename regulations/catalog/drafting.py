@@ -157,7 +157,6 @@ def deadline(sentence: str) -> tuple[dict, list[str]]:
 MORE_DUTY = re.compile(
     r"需(?![求要])|(?<![重主需纲摘首必提])要(?![求素点件闻])|确保|遵守|遵循|切实履行|及时|只能|承担|接受"
 )
-LIST_ITEM = re.compile(r"^(（[一二三四五六七八九十]+）|\([0-9一二三四五六七八九十]+\)|[0-9]{1,2}\.|[①-⑳])")
 
 
 def propose(provision: Provision, names: list[tuple[str, str]]) -> Iterator[Proposal]:
@@ -166,7 +165,7 @@ def propose(provision: Provision, names: list[tuple[str, str]]) -> Iterator[Prop
     subject: tuple[list[str], list[str]] = ([], [])  # the last parties named, for sentences naming none
     for sentence in coverage.sentences(provision.text):
         bare = sentence.replace(" ", "")  # sources break words with stray spaces (负 责)
-        if chapeau and LIST_ITEM.match(sentence):
+        if chapeau and coverage.LIST_ITEM.match(sentence):
             proposals = list(_proposals(provision.label, sentence, chapeau, names, subject))
             for p in proposals:
                 p.lead = chapeau_text

@@ -336,8 +336,8 @@ class _Checker:
         for i, entry in enumerate(d.get("left_out", [])):
             if self.source is not None and normalize(entry["text"]) not in self.source:
                 self.fail(("left_out", i, "text"), "the sentence left out is not verbatim in the source")
-            if (entry["reason"] == "covered_by") != ("obligation" in entry):
-                self.fail(("left_out", i, "obligation"), "name the obligation of a sentence covered_by, and only then")
+            if (entry["reason"] in ("covered_by", "condition")) != ("obligation" in entry):
+                self.fail(("left_out", i, "obligation"), "name the obligation of covered_by or condition, only then")
             elif entry.get("obligation") and entry["obligation"] not in seen_ids:
                 self.fail(("left_out", i, "obligation"), f"no obligation '{entry['obligation']}'")
         return self.errors

@@ -211,3 +211,9 @@ def test_requirement_lists_are_split_into_their_items():
         "1.定期检查；",
         "2.及时报告。",
     ]
+
+
+def test_the_items_of_a_duty_list_are_duty_sentences_whatever_their_words():
+    text = "平台应当符合下列要求：（一）具备相应资质；（二）建立管理制度。第五条 数据分为以下类别：（一）一般数据；"
+    expected = ["平台应当符合下列要求：", "（一）具备相应资质；", "（二）建立管理制度。"]
+    assert list(coverage.modal_sentences(text)) == expected
