@@ -1,4 +1,4 @@
-"""A year of reminder passes, one an hour, for two organizations and members in Shanghai and
+"""A year of reminder passes, up to one an hour, for two organizations and members in Shanghai and
 Berlin (both daylight-saving switches), with the changes people make along the way and a
 three-day outage: the rules hold every day of it."""
 
@@ -55,8 +55,14 @@ def year(settings, time_machine):
     return {"admin": admin, "officer": officer, "other": other, "acme": acme, "beta": beta, "items": items}
 
 
+# Passes every hour from 22:00 to 08:00 UTC, which holds every member's hour in both seasons
+# (09:00 Shanghai is 01:00 UTC, 06:00 and 07:00 Berlin 04:00 to 06:00) and the hours either side,
+# and every four hours in the rest of the day: 14 passes a day, so the year runs in CI's time.
+PASS_HOURS = frozenset({22, 23, 0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20})
+
+
 def run_year(world, time_machine):
-    """Hourly passes through 2026 (none during the outage), with people's changes on their days."""
+    """Passes through 2026 (none during the outage), with people's changes on their days."""
     items, officer, admin = world["items"], world["officer"], world["admin"]
     changes = {
         # The admin turns reminders off in February and back on in March.
@@ -85,7 +91,7 @@ def run_year(world, time_machine):
         time_machine.move_to(now, tick=False)
         if now in changes:
             changes[now]()
-        if not OUTAGE[0] <= now < OUTAGE[1]:
+        if now.hour in PASS_HOURS and not OUTAGE[0] <= now < OUTAGE[1]:
             before = len(mail.outbox)
             reminders.dispatch(now=now)
             sends += [(now, message) for message in mail.outbox[before:]]
