@@ -20,6 +20,15 @@ class Command(BaseCommand):
         parser.add_argument("--measure", action="store_true", help="Score the drafter on the bundled instruments.")
 
     def handle(self, *args, source, code, out, measure, **options):
+        if not measure:  # the arguments first: a mistake is named before the catalogue is read
+            if not source or not code:
+                raise CommandError("Give the source file and --code (or --measure).")
+            if problem := drafting.code_problem(code):
+                raise CommandError(f"--code: {problem}")
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise CommandError(f"source: cannot read {source}: {error}") from None
         try:
             catalog = read_catalog(CATALOG_DIR)
         except CatalogInvalid as error:
@@ -27,14 +36,6 @@ class Command(BaseCommand):
         if measure:
             self.stdout.write(drafting.score_table(drafting.measure(catalog)))
             return
-        if not source or not code:
-            raise CommandError("Give the source file and --code (or --measure).")
-        if problem := drafting.code_problem(code):
-            raise CommandError(f"--code: {problem}")
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise CommandError(f"source: cannot read {source}: {error}") from None
         draft = drafting.draft_yaml(text, code, catalog.vocabulary.roles)
         if out:
             Path(out).write_text(draft, encoding="utf-8")
