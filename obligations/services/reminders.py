@@ -219,24 +219,29 @@ ITEM_FIELDS = ("id", "organization_id", "due_date", "status", "superseded_at", "
 def due_reminders(organization_ids: list[int], now: dt.datetime) -> list[Send]:
     """Every reminder due at ``now`` for these organizations, from the items, policies,
     preferences and ledger as they are. Reads a fixed number of queries, whatever the size."""
+    # Officers and admins with an address: viewers are never reminded, nor anyone without one.
     members: dict[int, list[_Member]] = defaultdict(list)
-    for membership in Membership.objects.filter(organization_id__in=organization_ids).select_related("user"):
-        if membership.user.email:  # nobody to write to otherwise
+    writing = Membership.objects.filter(organization_id__in=organization_ids).exclude(role=Membership.Role.VIEWER)
+    for membership in writing.select_related("user"):
+        if membership.user.email:
             zone = zoneinfo.ZoneInfo(membership.reminder_timezone)
             members[membership.organization_id].append(_Member(membership, zone, now.astimezone(zone)))
     if not members:
         return []
     policies = {p.organization_id: p for p in ReminderPolicy.objects.filter(organization_id__in=list(members))}
-    for organization in Organization.objects.filter(pk__in=list(members.keys() - policies.keys())):
-        policies[organization.pk] = policy_for(organization)
-    # Items whose first reminder may have come anywhere on earth: the policy's earliest one.
-    latest_day = (now + dt.timedelta(days=2)).date()
-    horizon = Q()
-    for organization_id in members:
-        ahead = max(policies[organization_id].days_before, default=0)
-        horizon |= Q(organization_id=organization_id, due_date__lte=latest_day + dt.timedelta(days=ahead))
+    for organization_id in members.keys() - policies.keys():  # never changed: the defaults, unsaved
+        policies[organization_id] = ReminderPolicy(
+            organization_id=organization_id, days_before=list(ReminderPolicy.DEFAULT_DAYS_BEFORE)
+        )
+    # Items whose first reminder may have come anywhere on earth (the earliest policy point of
+    # the chunk; _due_for decides each item with its own policy).
+    ahead = max((max(p.days_before, default=0) for p in policies.values()), default=0)
     items = list(
-        ChecklistItem.objects.filter(ChecklistItemQuerySet.actionable_q(), horizon, due_date__isnull=False)
+        ChecklistItem.objects.filter(
+            ChecklistItemQuerySet.actionable_q(),
+            organization_id__in=list(members),
+            due_date__lte=(now + dt.timedelta(days=2 + ahead)).date(),
+        )
         .only(*ITEM_FIELDS)
         .order_by("organization_id", "due_date", "id")
     )
@@ -264,8 +269,7 @@ def due_reminders(organization_ids: list[int], now: dt.datetime) -> list[Send]:
 
     out: list[Send] = []
     for item in items:
-        team = members.get(item.organization_id, [])
-        writers = [m for m in team if m.membership.role != Membership.Role.VIEWER]
+        writers = members[item.organization_id]
         chased = _recipients(item, writers)
         policy = policies[item.organization_id]
         for member in writers:
@@ -276,9 +280,8 @@ def due_reminders(organization_ids: list[int], now: dt.datetime) -> list[Send]:
             daily = member.membership.reminder_delivery == Membership.Delivery.DAILY
             if daily and written_today(member, last_digest.get((item.organization_id, user_id))):
                 continue
-            for point in _due_for(
-                item, member, policy, chased=member in chased, escalate=is_admin, sent=sent[item.pk, user_id]
-            ):
+            done = sent.get((item.pk, user_id), set())
+            for point in _due_for(item, member, policy, chased=member in chased, escalate=is_admin, sent=done):
                 out.append(Send(item, member, point))
     return out
 

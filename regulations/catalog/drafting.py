@@ -61,14 +61,14 @@ def provisions(source: str) -> list[Provision]:
     if len(SECTION.findall(source)) >= 2:
         out = []
         for section in _cut(source, SECTION):
-            items = _cut(section.text, ITEM, anywhere=True)
+            items = _cut(section.text, ITEM)
             out += [Provision(section.label + item.label, item.text) for item in items] if items else [section]
         return out
     paragraphs = [p.strip() for p in source.split("\n") if len(p.strip()) > 10]
     return [Provision(f"第{n}段", p) for n, p in enumerate(paragraphs, 1)]
 
 
-def _cut(text: str, pattern: re.Pattern, anywhere: bool = False) -> list[Provision]:
+def _cut(text: str, pattern: re.Pattern) -> list[Provision]:
     marks = list(pattern.finditer(text))
     return [
         Provision(m.group(1), text[m.start(1) : marks[i + 1].start(1) if i + 1 < len(marks) else len(text)].strip())
@@ -222,7 +222,7 @@ def _proposals(
         yield Proposal(ref, sentence, [role], word, modality, kind, rule, notes + deadline_notes)
 
 
-def draft(source: str, code: str, roles: Mapping[str, Mapping]) -> tuple[list[Provision], list[Proposal]]:
+def draft(source: str, roles: Mapping[str, Mapping]) -> tuple[list[Provision], list[Proposal]]:
     names = aliases(roles)
     cut = provisions(source)
     return cut, [p for provision in cut for p in propose(provision, names)]
@@ -238,7 +238,7 @@ def code_problem(code: str) -> str:
 
 def draft_yaml(source: str, code: str, roles: Mapping[str, Mapping]) -> str:
     """The draft as an instrument file, marked unreviewed."""
-    cut, proposals = draft(source, code, roles)
+    cut, proposals = draft(source, roles)
     title = next((line.strip() for line in source.splitlines() if line.strip()), code)
     used = {p.ref for p in proposals}
     seen: dict[str, int] = {}
@@ -318,7 +318,7 @@ def measure(catalog: Catalog) -> list[Score]:
     scores = []
     for instrument in catalog.instruments:
         source = catalog.sources[instrument["code"]]
-        _, proposals = draft(source, instrument["code"], catalog.vocabulary.roles)
+        _, proposals = draft(source, catalog.vocabulary.roles)
         curated = instrument["obligations"]
         duties = [ob for ob in curated if ob["kind"] in ("duty", "prohibition")]
         found = role_right = deadline_right = 0

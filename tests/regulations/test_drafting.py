@@ -30,12 +30,12 @@ def catalog():
 
 
 def proposals(catalog):
-    _, found = drafting.draft(SOURCE, "cn-example-2027", catalog.vocabulary.roles)
+    _, found = drafting.draft(SOURCE, catalog.vocabulary.roles)
     return {(p.ref, p.sentence): p for p in found}
 
 
 def test_provisions_are_the_articles_and_the_first_has_no_duty(catalog):
-    cut, found = drafting.draft(SOURCE, "cn-example-2027", catalog.vocabulary.roles)
+    cut, found = drafting.draft(SOURCE, catalog.vocabulary.roles)
     assert [p.label for p in cut] == ["第一条", "第二条", "第三条", "第四条", "第五条", "第六条"]
     assert "第一条" not in {p.ref for p in found}
 
