@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+import orjson
 from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
@@ -282,8 +283,11 @@ REST_FRAMEWORK: dict[str, Any] = {
         "tokens": env.str("THROTTLE_TOKENS", default="20/hour"),  # creating API tokens
         "invitations": env.str("THROTTLE_INVITATIONS", default="30/hour"),  # accepting invitation codes
     },
+    # orjson: 0.03 ms instead of 0.6 ms for a 100 KB applicability answer (bench/README.md).
+    # Field errors of a list are keyed by position (an int), which JSON writes as a string.
+    "ORJSON_RENDERER_OPTIONS": (orjson.OPT_NON_STR_KEYS,),
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "drf_orjson_renderer.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }

@@ -311,6 +311,13 @@ class ChecklistItem(models.Model):
         indexes = [
             models.Index(fields=["organization", "track", "superseded_at", "due_date"]),
             models.Index(fields=["organization", "status"]),
+            # The checklist's default order, for its current items: a page's keys are read from
+            # this index alone (bench/README.md, checklist list).
+            models.Index(
+                fields=["organization", "track", "due_date", "id"],
+                condition=Q(superseded_at__isnull=True),
+                name="checklist_item_current_by_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -79,6 +79,10 @@ class Rule:
         return ", ".join(sorted(self.roles))
 
     @cached_property
+    def reads(self) -> tuple[tuple[str, str], ...]:
+        return condition_reads(self.conditions) if self.conditions else ()
+
+    @cached_property
     def conditions_text(self) -> str:
         return describe(self.conditions) if self.conditions else ""
 
@@ -107,8 +111,19 @@ class Rulebook:
     def within(self, code: str, area: str) -> bool:
         return area in self.ancestors(code)
 
+    @cached_property
+    def runs(self) -> list[tuple[str, list[Rule]]]:
+        """The rules in order, as runs of consecutive rules of one instrument (the catalogue
+        keeps an instrument's obligations together: one run per instrument)."""
+        runs: list[tuple[str, list[Rule]]] = []
+        for rule in self.rules:
+            if not runs or runs[-1][0] != rule.instrument:
+                runs.append((rule.instrument, []))
+            runs[-1][1].append(rule)
+        return runs
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Missing:
     """An answer that would decide a needs-review obligation: a fact or an event date."""
 
@@ -116,7 +131,7 @@ class Missing:
     key: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     test: str  # "status", "jurisdiction", "roles", "conditions"
     result: bool | None
@@ -129,7 +144,7 @@ class Reason:
         return (zh if language == "zh" else en).format(**self.params)
 
 
-@dataclass
+@dataclass(slots=True)
 class Evaluation:
     rule: Rule
     outcome: Outcome
@@ -281,19 +296,27 @@ def check(
     return None, {Missing(kind, key)}
 
 
-def condition_facts(condition: Mapping, answers: Mapping, events: Mapping[str, list[dt.date]]) -> dict[str, Any]:
-    """The answers a condition reads, for the reasons."""
+def condition_reads(condition: Mapping) -> tuple[tuple[str, str], ...]:
+    """The facts ("fact", key) and events ("event", key) a condition reads, in the order it
+    reads them, each once."""
     if "all" in condition or "any" in condition:
-        used: dict[str, Any] = {}
-        for part in condition.get("all") or condition["any"]:
-            used |= condition_facts(part, answers, events)
-        return used
+        parts = [condition_reads(part) for part in condition.get("all") or condition["any"]]
+        return tuple(dict.fromkeys(read for reads in parts for read in reads))
     if "not" in condition:
-        return condition_facts(condition["not"], answers, events)
-    if "fact" in condition:
-        return {condition["fact"]: answers.get(condition["fact"])}
-    dates = events.get(condition["event"])
-    return {f"event:{condition['event']}": [d.isoformat() for d in dates] if dates else None}
+        return condition_reads(condition["not"])
+    return (("fact", condition["fact"]),) if "fact" in condition else (("event", condition["event"]),)
+
+
+def condition_facts(rule: Rule, answers: Mapping, events: Mapping[str, list[dt.date]]) -> dict[str, Any]:
+    """The answers a rule's condition reads, for the reasons."""
+    used: dict[str, Any] = {}
+    for kind, key in rule.reads:
+        if kind == "fact":
+            used[key] = answers.get(key)
+        else:
+            dates = events.get(key)
+            used[f"event:{key}"] = [d.isoformat() for d in dates] if dates else None
+    return used
 
 
 # --- The tests -----------------------------------------------------------------------------
@@ -365,10 +388,10 @@ def _conditions(rule: Rule, answers: Mapping, events: Mapping, book: Rulebook) -
     result, missing = check(rule.conditions, answers, events, book)
     verdict = {True: "holds", False: "does not hold", None: "unknown"}[result]
     params = {"condition": rule.conditions_text, "verdict": verdict, "verdict_zh": VERDICT_ZH[verdict]}
-    return Reason("conditions", result, "condition", params, condition_facts(rule.conditions, answers, events)), missing
+    return Reason("conditions", result, "condition", params, condition_facts(rule, answers, events)), missing
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Shared:
     """Status, dates and jurisdiction: the same for every obligation of an instrument, so
     evaluated once per instrument."""
@@ -426,16 +449,45 @@ def evaluate_rule(
     return Evaluation(rule, NEEDS_REVIEW, reasons, ordered, preview)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class RuledOut:
+    """The obligations of an instrument that its own tests (status, dates, place) rule out, as
+    one entry: most of the catalogue for any profile, so they become one ``Evaluation`` each
+    only when someone lists them."""
+
+    rules: list[Rule]
+    reasons: list[Reason]
+    preview: bool
+
+
 class Result:
-    as_of: dt.date
-    evaluations: list[Evaluation]
+    def __init__(self, as_of: dt.date, parts: list[Evaluation | RuledOut]):
+        self.as_of = as_of
+        self.parts = parts
+
+    @cached_property
+    def evaluations(self) -> list[Evaluation]:
+        """Every obligation's evaluation, in the rulebook's order."""
+        expanded: list[Evaluation] = []
+        for part in self.parts:
+            if isinstance(part, RuledOut):
+                expanded += [Evaluation(rule, DOES_NOT_APPLY, part.reasons, [], part.preview) for rule in part.rules]
+            else:
+                expanded.append(part)
+        return expanded
+
+    @cached_property
+    def decided(self) -> list[Evaluation]:
+        """The evaluations of obligations whose instrument passed its tests, in order."""
+        return [part for part in self.parts if isinstance(part, Evaluation)]
 
     def group(self, outcome: Outcome, preview: bool = False) -> list[Evaluation]:
-        return [e for e in self.evaluations if e.outcome is outcome and e.preview is preview]
+        found = self.evaluations if outcome is DOES_NOT_APPLY else self.decided
+        return [e for e in found if e.outcome is outcome and e.preview is preview]
 
     def counts(self) -> dict[str, int]:
-        counted = Counter(e.outcome for e in self.evaluations if not e.preview)
+        counted = Counter(e.outcome for e in self.decided if not e.preview)
+        counted[DOES_NOT_APPLY] += sum(len(p.rules) for p in self.parts if isinstance(p, RuledOut) and not p.preview)
         return {o.value: counted.get(o, 0) for o in Outcome}
 
 
@@ -458,35 +510,36 @@ def evaluate(
         played_set = None if played is None or isinstance(played, Mapping) else frozenset(played)
     except TypeError:  # not a list of roles: _roles reports it as the original value does
         played_set = None
-    evaluations: list[Evaluation] = []
-    shared: dict[str, tuple[Shared, bool]] = {}  # by instrument: its tests, and whether a preview
+    parts: list[Evaluation | RuledOut] = []
+    shared: dict[str, Shared] = {}  # by instrument: its tests
     # Obligations without conditions are decided by their instrument and roles alone: evaluated
-    # once per instrument and role sets (addressed and awaiting), copied for the others.
+    # once per instrument and role sets (addressed and awaiting); the others share its reasons
+    # and missing answers (read-only, like those of a ruled-out instrument).
     plain: dict[tuple[str, frozenset[str], frozenset[str]], Evaluation] = {}
     roles_memo: dict = {}
-    for rule in book.rules:
-        tests = shared.get(rule.instrument)
+    for instrument, rules in book.runs:
+        tests = shared.get(instrument)
         if tests is None:
-            instrument = instrument_tests(rule, answers, as_of, book, preview_drafts)
-            tests = shared[rule.instrument] = (instrument, instrument.reasons[0].code == "draft_preview")
-        if tests[0].failed:  # most obligations of most profiles: skip the per-rule tests
-            evaluations.append(Evaluation(rule, DOES_NOT_APPLY, tests[0].reasons, [], tests[1]))
+            tests = shared[instrument] = instrument_tests(rules[0], answers, as_of, book, preview_drafts)
+        if tests.failed:  # most instruments for most profiles: no per-rule tests, no per-rule objects
+            parts.append(RuledOut(rules, tests.reasons, tests.reasons[0].code == "draft_preview"))
             continue
-        if rule.conditions or rule.question:
-            evaluation = evaluate_rule(rule, tests[0], answers, dated, book, played_set, roles_memo)
-        else:
-            first = plain.get((rule.instrument, rule.roles, rule.awaited_by))
-            if first is None:
-                evaluation = evaluate_rule(rule, tests[0], answers, dated, book, played_set, roles_memo)
-                plain[rule.instrument, rule.roles, rule.awaited_by] = evaluation
+        for rule in rules:
+            if rule.conditions or rule.question:
+                evaluation = evaluate_rule(rule, tests, answers, dated, book, played_set, roles_memo)
             else:
-                evaluation = Evaluation(rule, first.outcome, [*first.reasons], [*first.missing], first.preview)
-        if evaluation.outcome is not DOES_NOT_APPLY:
-            evaluation.deadline = rule.undated_outcome or rule_due(
-                rule.deadline, events=latest, as_of=as_of, calendar=calendar
-            )
-        evaluations.append(evaluation)
-    return Result(as_of, evaluations)
+                first = plain.get((rule.instrument, rule.roles, rule.awaited_by))
+                if first is None:
+                    evaluation = evaluate_rule(rule, tests, answers, dated, book, played_set, roles_memo)
+                    plain[rule.instrument, rule.roles, rule.awaited_by] = evaluation
+                else:
+                    evaluation = Evaluation(rule, first.outcome, first.reasons, first.missing, first.preview)
+            if evaluation.outcome is not DOES_NOT_APPLY:
+                evaluation.deadline = rule.undated_outcome or rule_due(
+                    rule.deadline, events=latest, as_of=as_of, calendar=calendar
+                )
+            parts.append(evaluation)
+    return Result(as_of, parts)
 
 
 def decisive_questions(result: Result) -> list[tuple[Missing, int]]:

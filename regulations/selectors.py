@@ -54,6 +54,42 @@ def catalog_version_latest() -> CatalogVersion | None:
 
 def work_calendar() -> WorkCalendar:
     """The working-day calendar: bundled data, overridden by schedules operators recorded."""
+    return current()[1]
+
+
+def rulebook() -> Rulebook:
+    """The catalogue as the applicability engine reads it."""
+    return current()[0]
+
+
+_rulebook_cache: dict[str, Rulebook] = {}
+_calendar_cache: dict[str, WorkCalendar] = {}
+
+
+def current() -> tuple[Rulebook, WorkCalendar]:
+    """The rulebook and the working-day calendar, each built once per process and version of
+    what it is made of: rebuilding costs tens of milliseconds, checking both versions one query."""
+    # Every API request that evaluates asks this, so it is one plain query for the two keys (the
+    # version row also holds the change lists of the last load, which are large): the catalogue's
+    # latest version, and the recorded holiday schedules' count and latest change.
+    versions, schedules = CatalogVersion._meta.db_table, HolidaySchedule._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT id || ':' || content_hash FROM {versions} ORDER BY loaded_at DESC, id DESC LIMIT 1), "  # noqa: S608 (constants)
+            f"(SELECT count(*) || ':' || coalesce(CAST(max(recorded_at) AS TEXT), '') FROM {schedules})"
+        )
+        catalog_key, calendar_key = cursor.fetchone()
+    catalog_key = catalog_key or "empty"
+    if catalog_key not in _rulebook_cache:
+        _rulebook_cache.clear()
+        _rulebook_cache[catalog_key] = _build_rulebook(catalog_key)
+    if calendar_key not in _calendar_cache:
+        _calendar_cache.clear()
+        _calendar_cache[calendar_key] = _build_calendar()
+    return _rulebook_cache[catalog_key], _calendar_cache[calendar_key]
+
+
+def _build_calendar() -> WorkCalendar:
     schedules = {}
     for row in HolidaySchedule.objects.all():
         schedules[row.year] = YearSchedule(
@@ -62,26 +98,6 @@ def work_calendar() -> WorkCalendar:
             makeup_workdays=frozenset(dt.date.fromisoformat(d) for d in row.makeup_workdays),
         )
     return WorkCalendar(schedules)
-
-
-_rulebook_cache: dict[str, Rulebook] = {}
-
-
-def rulebook() -> Rulebook:
-    """The catalogue as the applicability engine reads it, built once per catalogue version and
-    process: rebuilding costs tens of milliseconds, checking the version one query."""
-    # Every API request that evaluates asks this, so it is one plain query for the two columns
-    # of the key (the version row also holds the change lists of the last load, which are large).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, content_hash FROM {CatalogVersion._meta.db_table} ORDER BY loaded_at DESC, id DESC LIMIT 1"  # noqa: S608 (a constant)
-        )
-        version = cursor.fetchone()
-    key = f"{version[0]}:{version[1]}" if version else "empty"
-    if key not in _rulebook_cache:
-        _rulebook_cache.clear()
-        _rulebook_cache[key] = _build_rulebook(key)
-    return _rulebook_cache[key]
 
 
 # Display fields kept with each rule so that answers need no further queries.
@@ -183,13 +199,29 @@ def _build_rulebook(version: str) -> Rulebook:
     )
 
 
+_roles_cache: dict[str, dict[int, list[str]]] = {}
+
+
+def obligation_roles() -> dict[int, list[str]]:
+    """Every obligation's role keys, sorted (retired obligations too: old checklist items cite
+    them); read once per catalogue version, so that lists need no query for them."""
+    version = rulebook().version
+    if version not in _roles_cache:
+        roles: dict[int, list[str]] = {}
+        for obligation_id, key in Obligation.roles.through.objects.values_list("obligation_id", "role__key"):
+            roles.setdefault(obligation_id, []).append(key)
+        _roles_cache.clear()
+        _roles_cache[version] = {pk: sorted(keys) for pk, keys in roles.items()}
+    return _roles_cache[version]
+
+
 _labels_cache: dict[str, Labels] = {}
 
 
-def labels() -> Labels:
+def labels(book: Rulebook | None = None) -> Labels:
     """The vocabulary's names in both languages, for putting reasons into words; built once
-    per catalogue version, like the rulebook."""
-    version = rulebook().version
+    per catalogue version, like the rulebook (``book``: the one the caller already holds)."""
+    version = (book or rulebook()).version
     if version not in _labels_cache:
         _labels_cache.clear()
         _labels_cache[version] = _build_labels()

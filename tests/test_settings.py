@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from celery.schedules import crontab
 from django.conf import settings
 
@@ -52,14 +53,25 @@ def test_celery_is_configured_for_safe_redelivery():
     assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
 
 
-def test_gunicorn_workers_freeze_the_loaded_app():
+@pytest.mark.django_db
+def test_gunicorn_workers_build_the_answer_caches_then_freeze_the_loaded_app():
     import gc
 
     from config import gunicorn
+    from obligations.api import applicability
+    from regulations import selectors
 
     assert "--config python:config.gunicorn" in (ROOT / "Procfile").read_text()
+    applicability._static_cache.clear()
+    threshold = gc.get_threshold()
     try:
         gunicorn.post_worker_init(worker=None)
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == 50_000
+        # What every answer reads was built before the freeze: no request builds it.
+        book = selectors.rulebook()
+        assert {(book.version, "zh"), (book.version, "en")} <= set(applicability._static_cache)
+        assert len(applicability._static_cache[book.version, "zh"]) == len(book.rules)
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -2,8 +2,11 @@
 organization's own."""
 
 import datetime as dt
+import logging
 from typing import Any
 
+import orjson
+from django.db import DatabaseError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -14,11 +17,27 @@ from config.api import StrictFieldsMixin, language
 from config.parsers import JSONParser
 from regulations import selectors
 from regulations.api.deadlines import within_bounds
-from regulations.applicability import Evaluation, Outcome, Result, evaluate, validate_answers
+from regulations.applicability import (
+    Evaluation,
+    Outcome,
+    Reason,
+    Result,
+    Rule,
+    Rulebook,
+    RuledOut,
+    evaluate,
+    validate_answers,
+)
 from regulations.deadlines import RuleOutcome
 from regulations.explain import Labels, provision_label, reason_text
 
+logger = logging.getLogger(__name__)
+
 GROUPS = [o.value for o in Outcome]
+# Listed in full unless `groups` asks otherwise: what does not apply is most of the catalogue
+# for any profile, so it is counted but listed only on request.
+DEFAULT_GROUPS = [Outcome.APPLIES.value, Outcome.NEEDS_REVIEW.value]
+DNA = Outcome.DOES_NOT_APPLY
 
 
 class ApplicabilityOptionsSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -29,7 +48,8 @@ class ApplicabilityOptionsSerializer(StrictFieldsMixin, serializers.Serializer):
     groups = serializers.ListField(
         child=serializers.ChoiceField(choices=GROUPS),
         required=False,
-        help_text="Which outcome groups to list in full; all by default. Counts are always given.",
+        help_text="Which outcome groups to list in full; applies and needs_review by default. "
+        "Counts of all three are always given.",
     )
 
     def validate_as_of(self, value):
@@ -142,8 +162,28 @@ def _deadline(rule_deadline, outcome: RuleOutcome | None, lang: str, labels: Lab
     }
 
 
-def evaluation_data(evaluation: Evaluation, lang: str, labels: Labels) -> dict:
-    rule, info = evaluation.rule, evaluation.rule.info
+# An answer is assembled from JSON already written. What it says of an obligation whatever the
+# profile (title, provision, quote, summary, penalty) is serialized once per catalogue version
+# and language; each distinct verdict once per answer. The engine shares one list of reasons
+# among all the obligations of an instrument that does not apply (most of the catalogue for any
+# profile) and among those an instrument decides by roles alone, so most entries cost one join.
+_static_cache: dict[tuple[str, str], dict[int, bytes]] = {}
+_condition_texts: dict[Any, str] = {}  # (rule id, verdict, language): its sentence
+
+
+def static_json(book: Rulebook, lang: str) -> dict[int, bytes]:
+    """Each rule's profile-independent fields as a JSON object left open for its verdict."""
+    key = (book.version, lang)
+    if key not in _static_cache:
+        if any(version != book.version for version, _ in _static_cache):
+            _static_cache.clear()
+            _condition_texts.clear()
+        _static_cache[key] = {rule.id: orjson.dumps(_static(rule, lang))[:-1] for rule in book.rules}
+    return _static_cache[key]
+
+
+def _static(rule: Rule, lang: str) -> dict:
+    info = rule.info
     return {
         "obligation": rule.ref,
         "instrument": rule.instrument,
@@ -154,48 +194,103 @@ def evaluation_data(evaluation: Evaluation, lang: str, labels: Labels) -> dict:
         "phase": info["phase"],
         "roles": sorted(rule.roles),
         "quote_zh": info["quote_zh"],
-        "summary": info["summary_zh"] if lang == "zh" and info["summary_zh"] else info["summary_en"],
-        "outcome": evaluation.outcome.value,
-        "track": evaluation.track or "none",
-        "preview": evaluation.preview,
-        "reasons": [
-            {
-                "test": r.test,
-                "result": r.result,
-                "text": reason_text({"code": r.code, "params": r.params}, lang, labels, rule.conditions),
-                "facts": dict(r.facts),
-            }
-            for r in evaluation.reasons
-        ],
-        "missing": [{"kind": m.kind, "key": m.key} for m in evaluation.missing],
-        "deadline": _deadline(rule.deadline, evaluation.deadline, lang, labels),
+        "summary": (info["summary_zh"] if lang == "zh" else "") or info["summary_en"],
         "penalty": penalty_data(info["penalty_provision"], info["penalty_text"], lang),
     }
+
+
+def warm() -> None:
+    """Build the catalogue's per-process caches before the first request (gunicorn's worker
+    start), so that they are shared by the frozen heap rather than built by a request. A
+    database that is not ready yet only means the first request builds them."""
+    try:
+        book = selectors.rulebook()
+        selectors.labels(book)
+    except DatabaseError:
+        logger.warning("catalogue caches not built at start-up: the database is not ready", exc_info=True)
+        return
+    for lang in ("zh", "en"):
+        static_json(book, lang)
+
+
+class _Writer:
+    """Writes one answer's entries: the static part joined to the verdict's JSON."""
+
+    def __init__(self, book: Rulebook, lang: str):
+        self.static = static_json(book, lang)
+        self.lang, self.labels = lang, selectors.labels(book)
+        self.memo: dict = {}  # for this answer only: its keys are ids of the result's objects
+
+    def entry(self, evaluation: Evaluation) -> orjson.Fragment:
+        rule = evaluation.rule
+        # Without missing answers or a deadline, a verdict is its reasons' (shared lists).
+        shared = not evaluation.missing and evaluation.deadline is None
+        key = (id(evaluation.reasons), evaluation.outcome, evaluation.preview, rule.info["kind"])
+        verdict = self.memo.get(key) if shared else None
+        if verdict is None:
+            verdict = b"," + orjson.dumps(self._verdict(evaluation))[1:]
+            if shared:
+                self.memo[key] = verdict
+        return orjson.Fragment(self.static[rule.id] + verdict)
+
+    def ruled_out(self, result: Result) -> list[orjson.Fragment]:
+        """What does not apply, in the rulebook's order, without expanding ruled-out runs."""
+        entries = []
+        for part in result.parts:
+            if isinstance(part, RuledOut):
+                if not part.preview:
+                    entries += [self.entry(Evaluation(rule, DNA, part.reasons, [], False)) for rule in part.rules]
+            elif part.outcome is DNA and not part.preview:
+                entries.append(self.entry(part))
+        return entries
+
+    def _verdict(self, evaluation: Evaluation) -> dict:
+        rule, lang, labels = evaluation.rule, self.lang, self.labels
+        return {
+            "outcome": evaluation.outcome.value,
+            "track": evaluation.track or "none",
+            "preview": evaluation.preview,
+            "reasons": [self._reason(r, rule) for r in evaluation.reasons],
+            "missing": [{"kind": m.kind, "key": m.key} for m in evaluation.missing],
+            "deadline": _deadline(rule.deadline, evaluation.deadline, lang, labels),
+        }
+
+    def _reason(self, r: Reason, rule: Rule) -> dict:
+        # A condition's words are the rule's own: the same for every answer with the same verdict.
+        key = (rule.id, r.params.get("verdict"), self.lang) if r.test == "conditions" else id(r)
+        cache = _condition_texts if r.test == "conditions" else self.memo
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = reason_text(
+                {"code": r.code, "params": r.params}, self.lang, self.labels, rule.conditions
+            )
+        return {"test": r.test, "result": r.result, "text": text, "facts": dict(r.facts)}
 
 
 def penalty_data(label: str | None, text: str, lang: str) -> dict | None:
     return {"provision": provision_label(label, lang), "text_zh": text} if label else None
 
 
-def result_data(result: Result, *, version: str, lang: str, groups: list[str] | None) -> dict:
-    wanted = set(groups or GROUPS)
-    labels = selectors.labels()
+def result_data(result: Result, *, book: Rulebook, lang: str, groups: list[str] | None) -> dict:
+    """The answer as the renderer takes it; its entries are JSON fragments (orjson.Fragment)."""
+    wanted = set(groups or DEFAULT_GROUPS)
+    writer = _Writer(book, lang)
     data: dict[str, Any] = {
         "as_of": result.as_of.isoformat(),
-        "catalog_version": version,
+        "catalog_version": book.version,
         "language": lang,
         "counts": result.counts(),
     }
-    for outcome in Outcome:
-        items = result.group(outcome) if outcome.value in wanted else []
-        data[outcome.value] = [evaluation_data(e, lang, labels) for e in items]
-    previewed = [e for e in result.evaluations if e.preview and e.outcome is not Outcome.DOES_NOT_APPLY]
-    data["preview"] = [evaluation_data(e, lang, labels) for e in previewed]
+    for outcome in (Outcome.APPLIES, Outcome.NEEDS_REVIEW):
+        data[outcome.value] = [writer.entry(e) for e in result.group(outcome)] if outcome.value in wanted else []
+    data[DNA.value] = writer.ruled_out(result) if DNA.value in wanted else []
+    data["preview"] = [writer.entry(e) for e in result.decided if e.preview and e.outcome is not DNA]
     return data
 
 
-def run(request, *, answers: dict, events: dict[str, list[dt.date]], options: dict, book=None) -> dict:
-    book = book or selectors.rulebook()
+def run(request, *, answers: dict, events: dict[str, list[dt.date]], options: dict, current=None) -> dict:
+    """``current``: the rulebook and calendar when the caller already read them."""
+    book, calendar = current or selectors.current()
     as_of = options.get("as_of") or timezone.localdate()
     result = evaluate(
         book,
@@ -203,9 +298,9 @@ def run(request, *, answers: dict, events: dict[str, list[dt.date]], options: di
         events,
         as_of=as_of,
         preview_drafts=options.get("preview_drafts", False),
-        calendar=selectors.work_calendar(),
+        calendar=calendar,
     )
-    return result_data(result, version=book.version, lang=language(request), groups=options.get("groups"))
+    return result_data(result, book=book, lang=language(request), groups=options.get("groups"))
 
 
 @extend_schema(
@@ -217,11 +312,12 @@ def run(request, *, answers: dict, events: dict[str, list[dt.date]], options: di
 # JSON only: a form cannot carry the nested profile and events, and DRF would read them as empty.
 @parser_classes([JSONParser])
 def applicability_preview(request):
-    book = selectors.rulebook()
+    current = selectors.current()
+    book = current[0]
     payload = ApplicabilityRequestSerializer(data=request.data, context={"book": book})
     payload.is_valid(raise_exception=True)
     data = payload.validated_data
     events: dict[str, list[dt.date]] = {}
     for event in data["events"]:
         events.setdefault(event["type"], []).append(event["date"])
-    return Response(run(request, answers=data["profile"], events=events, options=data, book=book))
+    return Response(run(request, answers=data["profile"], events=events, options=data, current=current))

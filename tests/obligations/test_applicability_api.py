@@ -58,13 +58,17 @@ def scenario(alice, shanghai_app_profile, bearer_client):
 
 
 def stored(scenario, **params) -> dict:
-    response = scenario.client.get(f"{scenario.base}applicability/", {"as_of": "2026-01-01", **params})
+    """The stored profile's answer, every group listed unless ``groups`` says otherwise."""
+    response = scenario.client.get(
+        f"{scenario.base}applicability/", {"as_of": "2026-01-01", "groups": GROUPS, **params}
+    )
     assert response.status_code == 200, response.json()
     return response.json()
 
 
 def stateless(client, profile, **fields) -> dict:
-    response = client.post("/api/v1/applicability/", {"profile": profile, **fields}, format="json")
+    body = {"profile": profile, "groups": list(GROUPS), **fields}
+    response = client.post("/api/v1/applicability/", body, format="json")
     assert response.status_code == 200, response.json()
     return response.json()
 
@@ -277,6 +281,21 @@ def test_groups_limit_the_lists_but_not_the_counts(scenario):
     assert only["counts"] == full["counts"]
     assert [e["obligation"] for e in only["applies"]] == [e["obligation"] for e in full["applies"]]
     assert only["does_not_apply"] == [] and full["does_not_apply"] != []
+
+
+def test_by_default_what_does_not_apply_is_counted_not_listed(scenario):
+    full = stored(scenario)
+    default = scenario.client.get(f"{scenario.base}applicability/", {"as_of": "2026-01-01"}).json()
+    assert default["counts"] == full["counts"] and full["counts"]["does_not_apply"] == len(full["does_not_apply"]) > 0
+    assert default["does_not_apply"] == []
+    for group in ("applies", "needs_review"):
+        assert default[group] == full[group]
+    every = stateless(scenario.client, scenario.profile, as_of="2026-01-01")
+    plain = scenario.client.post(
+        "/api/v1/applicability/", {"profile": scenario.profile, "as_of": "2026-01-01"}, format="json"
+    ).json()
+    assert plain["does_not_apply"] == [] and plain["counts"] == every["counts"]
+    assert plain["applies"] == every["applies"] and plain["needs_review"] == every["needs_review"]
 
 
 def test_as_of_defaults_to_today(scenario):

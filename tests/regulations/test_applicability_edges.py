@@ -353,7 +353,7 @@ def test_evaluate_rule_needs_review_of_a_preview_stays_a_preview():
 # --- evaluate: shortcuts, previews, deadlines -------------------------------------------------
 
 
-def test_condition_free_obligations_of_one_instrument_each_get_their_own_evaluation():
+def test_condition_free_obligations_of_one_instrument_share_reasons_but_not_deadlines():
     rules = book(
         rule("a", deadline={"kind": "fixed", "date": "2026-03-31"}),
         rule("b", deadline={"kind": "fixed", "date": "2026-06-30"}),
@@ -364,8 +364,8 @@ def test_condition_free_obligations_of_one_instrument_each_get_their_own_evaluat
     assert (b.outcome, b.missing, b.preview) == (Outcome.NEEDS_REVIEW, [Missing("fact", "roles")], False)
     assert b.reasons == a.reasons
     assert [r.test for r in b.reasons] == ["status", "jurisdiction", "roles"]
-    # The second is a copy: its lists are its own, and its deadline is its rule's.
-    assert b.reasons is not a.reasons and b.missing is not a.missing
+    # The second shares the first's reasons and missing answers (read-only); its deadline is its rule's.
+    assert b.reasons is a.reasons and b.missing is a.missing
     assert (a.deadline.due.due_date, b.deadline.due.due_date) == (D(2026, 3, 31), D(2026, 6, 30))
 
 
