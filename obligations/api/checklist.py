@@ -334,6 +334,23 @@ def _expected_version(request, item: ChecklistItem) -> int:
     return item.version
 
 
+# What a list row reads of the catalogue (``ChecklistItemListSerializer``; a condition a
+# superseded item's reason names is read on demand).
+LIST_CATALOGUE_COLUMNS = [
+    *(f.name for f in ChecklistItem._meta.concrete_fields if f.name not in ("reasons", "justification")),
+    *(
+        f"obligation__{name}"
+        for name in ("key", "kind", "modality", "summary_en", "summary_zh", "instrument", "provision", "phase")
+    ),
+    *(
+        f"obligation__instrument__{name}"
+        for name in ("code", "title_zh", "title_en", "short_title_zh", "short_title_en")
+    ),
+    "obligation__provision__label",
+    "obligation__phase__key",
+]
+
+
 class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationViewSet):
     """The organization's checklist. Items come from the obligations that apply (and those
     that need review, waiting for answers); nothing here creates or deletes them."""
@@ -357,23 +374,14 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
     def get_queryset(self):
         if self.action == "list":
             # The page with its catalogue rows in one query: obligations, instruments, provisions
-            # and phases are small tables, joined without the long columns a list never shows
-            # (an instrument's source text alone averages 4 KB). People are not joined (that made
-            # PostgreSQL hash every user): ``list`` reads the page's in one query. Roles come from
-            # the catalogue's cache (one version check): with authentication, membership and the
+            # and phases are small tables, joined for the columns a row shows (an instrument's
+            # source text alone averages 4 KB). People are not joined (that made PostgreSQL hash
+            # every user): ``list`` reads the page's in one query. Roles come from the
+            # catalogue's cache (one version check): with authentication, membership and the
             # count, a page costs six queries.
             queryset = ChecklistItem.objects.select_related(
                 "obligation__instrument", "obligation__provision", "obligation__phase"
-            ).defer(
-                "reasons",
-                "obligation__conditions",
-                "obligation__deadline",
-                "obligation__interpretation",
-                "obligation__interpretation_zh",
-                "obligation__quote_zh",
-                "obligation__instrument__source_text",
-                "obligation__provision__text",
-            )
+            ).only(*LIST_CATALOGUE_COLUMNS)
         elif self.action == "export":
             queryset = ChecklistItem.objects.select_related(
                 "obligation__instrument",
