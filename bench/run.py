@@ -109,6 +109,13 @@ def bench_applicability(args) -> None:
 
     header("applicability: selectors.rulebook() then evaluate(), in-process")
     book, calendar = selectors.rulebook(), selectors.work_calendar()
+    if args.copies > 1:
+        book = multiplied(book, args.copies)
+        selectors.rulebook = lambda: book  # the synthetic catalogue stands in for the loaded one
+    if args.gc_freeze:  # as a web worker does once it has built its caches (config/gunicorn.py)
+        import gc
+
+        gc.freeze()
     events = {"service_launched": [dt.date(2027, 2, 1)]}
     print(f"catalogue: {len(book.rules)} obligations; as_of {NOW.date()}; one event reported; {args.n} runs each")
     print(f"baseline: calibration loop {calibrate():.2f} ms")
@@ -124,6 +131,30 @@ def bench_applicability(args) -> None:
             f"  {name:32} median {t['median']:5.2f} ms  p95 {t['p95']:5.2f} ms  min {t['min']:5.2f} ms  "
             f"{once().counts()}"
         )
+
+
+def multiplied(book, copies: int):
+    """A synthetic catalogue ``copies`` times the size: each copy of every instrument is placed
+    in another province (its obligations renumbered), as a user's catalogue with the rules of
+    many places would be."""
+    import dataclasses
+
+    provinces = sorted(code for code, parent in book.parents.items() if parent == "CN")
+    rules = list(book.rules)
+    for n in range(1, copies):
+        place = provinces[n % len(provinces)]
+        for rule in book.rules:
+            instrument = f"{rule.instrument}-copy{n}"
+            rules.append(
+                dataclasses.replace(
+                    rule,
+                    ref=f"{instrument}:{rule.ref.split(':', 1)[1]}",
+                    id=rule.id + n * 1_000_000,
+                    instrument=instrument,
+                    jurisdiction=place,
+                )
+            )
+    return dataclasses.replace(book, rules=rules, version=f"{book.version}x{copies}", _ancestors={})
 
 
 # --- HTTP: gunicorn and a load client -------------------------------------------------------
@@ -461,11 +492,174 @@ def bench_catalog(args) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {CATALOG_SCHEMA} CASCADE")
 
 
+# --- A catalogue change over many organizations ---------------------------------------------
+
+RESYNC_SCHEMA = "bench_resync"
+# The amendments measured, each applied to a copy of the catalogue in turn: (label, obligation,
+# text in its entry, replacement). Words only change no rule; the condition's removal makes the
+# duty apply to every deep synthesis provider; its return sets those items aside again.
+AMENDMENTS = [
+    ("summary words only", "cn-deep-synthesis-2022:art6-news-reposting-provider", "summary_en: ", "summary_en: Now. "),
+    (
+        "condition removed",
+        "cn-deep-synthesis-2022:art6-news-reposting-provider",
+        "  conditions: {fact: sectors, includes: news}\n",
+        "",
+    ),
+    (
+        "condition restored",
+        "cn-deep-synthesis-2022:art6-news-reposting-provider",
+        "  deadline:",
+        "  conditions: {fact: sectors, includes: news}\n  deadline:",
+    ),
+]
+
+
+def resync_worker(scale: float) -> dict:
+    """Builds organizations whose checklists match their profiles (the 44 scenario profiles of
+    tests/scenarios, in turn: one organization per profile synced by the app, its items copied
+    to the others), then loads catalogues with one amended obligation and times what follows."""
+    import shutil
+    import tempfile
+
+    import yaml
+
+    setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from bench.generate import copy, ids
+    from obligations.models import ChecklistItem, Organization
+    from obligations.services import checklist
+    from regulations import services
+    from regulations.catalog.validation import CATALOG_DIR
+
+    call_command("migrate", verbosity=0)
+    call_command("load_catalog", verbosity=0)
+    profiles = [yaml.safe_load(p.read_text())["profile"] for p in sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))]
+    count = max(len(profiles), round(10_000 * scale))
+    now = dt.datetime.now(dt.UTC)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE obligations_organization RESTART IDENTITY CASCADE")
+    slugs = [f"resync-{n:05d}" for n in range(count)]
+    copy("obligations_organization", ["name", "slug", "timezone", "created_at"],
+         ((slug, slug, "Asia/Shanghai", now) for slug in slugs))  # fmt: skip
+    org_ids = ids("obligations_organization", "slug")
+    kinds = len(profiles)
+    copy("obligations_profileversion", ["organization_id", "number", "answers", "changes", "created_at"],
+         ((org_ids[slug], 1, json.dumps(profiles[n % kinds]), "{}", now) for n, slug in enumerate(slugs)))  # fmt: skip
+    for organization in Organization.objects.filter(slug__in=slugs[:kinds]):
+        checklist.checklist_sync(organization)
+    columns = [str(f.column) for f in ChecklistItem._meta.concrete_fields if f.column not in ("id", "organization_id")]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE template (organization_id int, template_id int)")
+    copy("template", ["organization_id", "template_id"],
+         ((org_ids[slug], org_ids[slugs[n % kinds]]) for n, slug in enumerate(slugs) if n >= kinds))  # fmt: skip
+    listed = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO obligations_checklistitem (organization_id, {listed}) "  # noqa: S608 (model columns)
+            f"SELECT t.organization_id, {', '.join('i.' + c for c in columns)} "
+            "FROM obligations_checklistitem i JOIN template t ON t.template_id = i.organization_id"
+        )
+        cursor.execute("VACUUM ANALYZE")
+    items = ChecklistItem.objects.count()
+
+    # Time every checklist's transaction and the catalogue's, through the functions that run them.
+    spans: list[float] = []
+    marks: dict[str, float] = {}
+    sync, apply, send = checklist.checklist_sync, services._apply, services.signals.reports
+
+    def timed_sync(*a, **kw):
+        start = time.perf_counter()
+        try:
+            return sync(*a, **kw)
+        finally:
+            spans.append(time.perf_counter() - start)
+
+    def timed_apply(*a, **kw):
+        marks["apply"] = time.perf_counter()
+        return apply(*a, **kw)
+
+    def timed_send(*a, **kw):
+        marks["committed"] = time.perf_counter()
+        return send(*a, **kw)
+
+    checklist.checklist_sync, services._apply, services.signals.reports = timed_sync, timed_apply, timed_send
+    results = []
+    root = Path(tempfile.mkdtemp()) / "catalog"
+    shutil.copytree(CATALOG_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    try:
+        for label, ref, old, new in AMENDMENTS:
+            code, key = ref.split(":")
+            path = root / "instruments" / f"{code}.yaml"
+            text = path.read_text(encoding="utf-8")
+            start = text.index(f"\n- id: {key}\n")
+            end = text.index("\n- id: ", start + 1)
+            path.write_text(text[:start] + text[start:end].replace(old, new, 1) + text[end:], encoding="utf-8")
+            spans.clear()
+            began = time.perf_counter()
+            result = services.catalog_load(root=root)
+            total = time.perf_counter() - began
+            results.append({
+                "label": label,
+                "total": total,
+                "catalogue_transaction": marks["committed"] - marks["apply"],
+                "synced": len(result.reports),
+                "changed": sum(sum(p.counts().values()) for p in result.reports),
+                "longest_sync": max(spans, default=0.0),
+                "sync_time": sum(spans),
+            })  # fmt: skip
+        # What the catalogue's transaction used to hold: every organization re-synced in it.
+        spans.clear()
+        began = time.perf_counter()
+        with transaction.atomic():
+            checklist.checklist_sync_all(cause={"code": "catalogue"})
+        every = time.perf_counter() - began
+    finally:
+        shutil.rmtree(root.parent)
+    return {"organizations": count, "items": items, "results": results, "every": every, "longest_every": max(spans)}
+
+
+def bench_resync(args) -> None:
+    import psycopg
+
+    header("resync: load_catalog with one amended obligation, organizations with profiles")
+    conninfo = os.environ["DATABASE_URL"].split("?")[0]
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {RESYNC_SCHEMA} CASCADE")
+        conn.execute(f"CREATE SCHEMA {RESYNC_SCHEMA}")
+    env = {**os.environ, "DATABASE_URL": f"{conninfo}?options=-c%20search_path%3D{RESYNC_SCHEMA}"}
+    print(f"baseline: calibration loop {calibrate():.2f} ms")
+    try:
+        done = subprocess.run([PYTHON, __file__, "resync-worker", str(args.scale)], env=env, capture_output=True,
+                              text=True)  # fmt: skip
+        if done.returncode:
+            raise SystemExit(done.stderr[-3000:])
+        data = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {RESYNC_SCHEMA} CASCADE")
+    print(f"data: {data['organizations']} organizations with profiles (44 kinds), {data['items']} checklist items")
+    for r in data["results"]:
+        print(
+            f"  {r['label']:20} load {r['total']:6.2f} s (catalogue transaction {r['catalogue_transaction']:.2f} s); "
+            f"{r['synced']:5d} checklists synced in {r['sync_time']:6.2f} s, {r['changed']} items changed; "
+            f"longest checklist transaction {r['longest_sync'] * 1000:.0f} ms"
+        )
+    print(
+        f"  before: every checklist synced inside the catalogue's transaction: {data['every']:.1f} s held "
+        f"(longest single sync {data['longest_every'] * 1000:.0f} ms)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="benchmark", required=True)
     p = sub.add_parser("applicability")
     p.add_argument("-n", type=int, default=200, help="evaluations per profile")
+    p.add_argument("--copies", type=int, default=1, help="a synthetic catalogue this many times the size")
+    p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once the rulebook is built")
     p = sub.add_parser("api")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     p.add_argument("--concurrency", type=int, default=4, help="client threads")
@@ -479,11 +673,18 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=1, help="rounds of the worker counts (the best of each is compared)")
     p = sub.add_parser("catalog")
     p.add_argument("--repeat", type=int, default=3)
+    p = sub.add_parser("resync")
+    p.add_argument("--scale", type=float, default=1.0, help="1.0 = 10,000 organizations")
     p = sub.add_parser("reminders-worker", help="internal: one worker process of the reminders benchmark")
     p.add_argument("index", type=int)
+    p = sub.add_parser("resync-worker", help="internal: the resync benchmark in its own schema")
+    p.add_argument("scale", type=float)
     args = parser.parse_args()
     if args.benchmark == "reminders-worker":
         print(json.dumps(reminders_worker(args.index)))
+        return
+    if args.benchmark == "resync-worker":
+        print(json.dumps(resync_worker(args.scale)))
         return
     {
         "applicability": bench_applicability,
@@ -491,6 +692,7 @@ def main() -> None:
         "checklist": bench_checklist,
         "reminders": bench_reminders,
         "catalog": bench_catalog,
+        "resync": bench_resync,
     }[args.benchmark](args)
 
 

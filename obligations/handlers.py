@@ -5,10 +5,14 @@ from django.dispatch import receiver
 
 from regulations.signals import calendar_changed, catalog_changed
 
-from .services.checklist import checklist_sync_all
+from .services.checklist import checklist_resync, checklist_sync_all
 
 
 @receiver(catalog_changed, dispatch_uid="obligations.resync_after_catalog")
+def resync_after_catalogue(sender, *, dry_run: bool, cause: dict, obligations=None, **kwargs):
+    return checklist_resync(obligations, cause=cause, dry_run=dry_run)
+
+
 @receiver(calendar_changed, dispatch_uid="obligations.resync_after_calendar")
-def resync_checklists(sender, *, dry_run: bool, cause: dict, **kwargs):
+def resync_after_calendar(sender, *, dry_run: bool, cause: dict, **kwargs):
     return checklist_sync_all(cause=cause, dry_run=dry_run)

@@ -13,6 +13,7 @@ otherwise it applies. Each test leaves a reason naming the facts it used.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -77,6 +78,21 @@ class Rule:
     @cached_property
     def roles_text(self) -> str:
         return ", ".join(sorted(self.roles))
+
+    # What equal conditions and deadlines share (the same words in many rules and places): one
+    # evaluation answers for all of them within a profile's evaluation.
+    @cached_property
+    def condition_key(self) -> str:
+        return json.dumps(self.conditions, sort_keys=True) if self.conditions else ""
+
+    @cached_property
+    def signature(self) -> tuple:
+        """What the verdict depends on besides the instrument: rules alike share it."""
+        return (self.roles, self.awaited_by, self.condition_key, self.question)
+
+    @cached_property
+    def deadline_key(self) -> str:
+        return json.dumps(self.deadline, sort_keys=True, default=str)
 
     @cached_property
     def reads(self) -> tuple[tuple[str, str], ...]:
@@ -416,25 +432,26 @@ def evaluate_rule(
     events: Mapping[str, list[dt.date]],
     book: Rulebook,
     played_set: frozenset[str] | None = None,
-    roles_memo: dict | None = None,
+    memo: dict | None = None,
 ) -> Evaluation:
-    """``played_set`` and ``roles_memo`` (the role test by role set) are shortcuts that
-    ``evaluate`` keeps for one profile."""
+    """``played_set`` and ``memo`` (the role test by role set, the condition's by condition)
+    are shortcuts that ``evaluate`` keeps for one profile."""
     preview = shared.reasons[0].code == "draft_preview"
     if shared.failed:
         return Evaluation(rule, DOES_NOT_APPLY, shared.reasons, [], preview)
     reasons = [*shared.reasons]
-    if roles_memo is None:
-        reason, need = _roles(rule, answers, played_set)
-    else:
-        key = (rule.roles, rule.awaited_by)
-        if key not in roles_memo:
-            roles_memo[key] = _roles(rule, answers, played_set)
-        reason, need = roles_memo[key]
+    memo = {} if memo is None else memo
+    key: tuple = ("roles", rule.roles, rule.awaited_by)
+    if key not in memo:
+        memo[key] = _roles(rule, answers, played_set)
+    reason, need = memo[key]
     reasons.append(reason)
     missing = shared.missing | need if need else shared.missing
     if rule.conditions and reason.result is not False:
-        reason, need = _conditions(rule, answers, events, book)
+        key = ("conditions", rule.condition_key)
+        if key not in memo:
+            memo[key] = _conditions(rule, answers, events, book)
+        reason, need = memo[key]
         reasons.append(reason)
         if need:
             missing = missing | need
@@ -445,8 +462,11 @@ def evaluate_rule(
         reasons.append(Reason("reading", None, "open_question", {"question": en, "question_zh": zh}))
     if not missing and not rule.question:
         return Evaluation(rule, APPLIES, reasons, [], preview)
-    ordered = sorted(missing, key=lambda m: (m.kind, book.facts[m.key].order if m.key in book.facts else 0, m.key))
-    return Evaluation(rule, NEEDS_REVIEW, reasons, ordered, preview)
+    key = ("missing", missing)
+    if key not in memo:  # the same answers are missing for many obligations: one ordered list, shared
+        facts = book.facts
+        memo[key] = sorted(missing, key=lambda m: (m.kind, facts[m.key].order if m.key in facts else 0, m.key))
+    return Evaluation(rule, NEEDS_REVIEW, reasons, memo[key], preview)
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,11 +532,11 @@ def evaluate(
         played_set = None
     parts: list[Evaluation | RuledOut] = []
     shared: dict[str, Shared] = {}  # by instrument: its tests
-    # Obligations without conditions are decided by their instrument and roles alone: evaluated
-    # once per instrument and role sets (addressed and awaiting); the others share its reasons
-    # and missing answers (read-only, like those of a ruled-out instrument).
-    plain: dict[tuple[str, frozenset[str], frozenset[str]], Evaluation] = {}
-    roles_memo: dict = {}
+    # Within an instrument, obligations with the same roles, condition and open question get the
+    # same verdict: evaluated once, shared by the others (their reasons and missing answers are
+    # read-only, like those of a ruled-out instrument); each keeps its own deadline.
+    memo: dict = {}  # tests already worked out for this profile, see evaluate_rule
+    deadlines: dict[str, RuleOutcome] = {}  # by rule.deadline_key: equal deadlines, one outcome
     for instrument, rules in book.runs:
         tests = shared.get(instrument)
         if tests is None:
@@ -524,22 +544,37 @@ def evaluate(
         if tests.failed:  # most instruments for most profiles: no per-rule tests, no per-rule objects
             parts.append(RuledOut(rules, tests.reasons, tests.reasons[0].code == "draft_preview"))
             continue
+        verdicts: dict[tuple, Evaluation] = {}
         for rule in rules:
-            if rule.conditions or rule.question:
-                evaluation = evaluate_rule(rule, tests, answers, dated, book, played_set, roles_memo)
-            else:
-                first = plain.get((rule.instrument, rule.roles, rule.awaited_by))
-                if first is None:
-                    evaluation = evaluate_rule(rule, tests, answers, dated, book, played_set, roles_memo)
-                    plain[rule.instrument, rule.roles, rule.awaited_by] = evaluation
-                else:
-                    evaluation = Evaluation(rule, first.outcome, first.reasons, first.missing, first.preview)
-            if evaluation.outcome is not DOES_NOT_APPLY:
-                evaluation.deadline = rule.undated_outcome or rule_due(
-                    rule.deadline, events=latest, as_of=as_of, calendar=calendar
+            first = verdicts.get(rule.signature)
+            if first is None:
+                evaluation = verdicts[rule.signature] = evaluate_rule(
+                    rule, tests, answers, dated, book, played_set, memo
                 )
+            else:
+                evaluation = Evaluation(rule, first.outcome, first.reasons, first.missing, first.preview)
+            if evaluation.outcome is not DOES_NOT_APPLY:
+                deadline = rule.undated_outcome
+                if deadline is None:
+                    deadline = deadlines.get(rule.deadline_key)
+                    if deadline is None:
+                        deadline = rule_due(rule.deadline, events=latest, as_of=as_of, calendar=calendar)
+                        deadlines[rule.deadline_key] = deadline
+                evaluation.deadline = deadline
             parts.append(evaluation)
     return Result(as_of, parts)
+
+
+def changed_rules(before: Rulebook, after: Rulebook) -> frozenset[int] | None:
+    """The obligations (ids) whose evaluation may differ between two rulebooks: added, retired,
+    or changed in anything the engine or the checklist reads (a rule's fields, its kind, its
+    instrument's status, dates and places). None when what every rule reads changed (the
+    facts, the places, the events), so that any obligation may."""
+    if (before.facts, before.parents, before.events) != (after.facts, after.parents, after.events):
+        return None
+    old = {rule.id: (rule, rule.info.get("kind")) for rule in before.rules}
+    new = {rule.id: (rule, rule.info.get("kind")) for rule in after.rules}
+    return frozenset(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
 
 
 def decisive_questions(result: Result) -> list[tuple[Missing, int]]:

@@ -89,6 +89,13 @@ def current() -> tuple[Rulebook, WorkCalendar]:
     return _rulebook_cache[catalog_key], _calendar_cache[calendar_key]
 
 
+def forget() -> None:
+    """Drop this process's catalogue caches: after a rolled-back load (a dry run), whose rows,
+    and ids, never existed for anyone else."""
+    for cache in (_rulebook_cache, _calendar_cache, _roles_cache, _labels_cache):
+        cache.clear()
+
+
 def _build_calendar() -> WorkCalendar:
     schedules = {}
     for row in HolidaySchedule.objects.all():

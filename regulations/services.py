@@ -12,7 +12,8 @@ from typing import Any
 
 from django.db import models, transaction
 
-from . import signals
+from . import selectors, signals
+from .applicability import changed_rules
 from .catalog.validation import CATALOG_DIR, Catalog, catalog_hash, normalize, read_catalog
 from .models import CatalogVersion, EventType, Fact, Instrument, Jurisdiction, Obligation, Phase, Provision, Role
 
@@ -56,14 +57,20 @@ def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False, cause: dict
        the files, touching only rows whose values differ, and record a ``CatalogVersion`` with
        the counts and the keys of obligations added, changed and retired.
     With ``dry_run`` the transaction is rolled back and the changes are only reported.
-    ``catalog_changed`` is sent inside the transaction once the new catalogue is in place
-    (checklists are re-synchronized there, so catalogue and checklists change together or not
-    at all); the receivers' reports are returned as ``LoadResult.reports``.
+    ``catalog_changed`` then tells what depends on the catalogue which obligations may have
+    changed (ids, or None for all): the rulebooks before and after are compared, so a change
+    to roles, an instrument's dates or places counts as well as one to the obligation's row.
+    It is sent after the commit, so that what follows (every checklist that can change, one
+    organization at a time) holds no lock on the catalogue; with ``dry_run`` it is sent inside
+    the transaction, before the rollback, and the receivers' reports (``LoadResult.reports``)
+    say what would change.
     """
     latest = CatalogVersion.objects.order_by("-loaded_at", "-id").first()
     if latest and latest.content_hash == catalog_hash(root):
         return LoadResult(version=latest, unchanged=True)
     catalog = read_catalog(root)
+    before = selectors.rulebook()
+    cause = cause or {"code": "catalogue"}
     with transaction.atomic():
         changes = _apply(catalog)
         version = CatalogVersion.objects.create(
@@ -73,13 +80,17 @@ def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False, cause: dict
             obligations=catalog.obligation_count,
             changes=changes.as_dict(),
         )
-        after = signals.reports(signals.catalog_changed, dry_run=dry_run, cause=cause or {"code": "catalogue"})
+        affected = changed_rules(before, selectors.rulebook())
         if dry_run:
+            after = signals.reports(signals.catalog_changed, dry_run=True, cause=cause, obligations=affected)
             transaction.set_rollback(True)
-    if not dry_run:
-        counts = {k: v for k, v in version.changes.items() if k != "obligation_keys"}
-        logger.info("catalogue loaded: version %s, changes %s", catalog.content_hash[:12], counts)
-    return LoadResult(version=None if dry_run else version, unchanged=False, changes=version.changes, reports=after)
+    if dry_run:
+        selectors.forget()  # the caches hold the rolled-back catalogue's rows
+        return LoadResult(version=None, unchanged=False, changes=version.changes, reports=after)
+    counts = {k: v for k, v in version.changes.items() if k != "obligation_keys"}
+    logger.info("catalogue loaded: version %s, changes %s", catalog.content_hash[:12], counts)
+    after = signals.reports(signals.catalog_changed, dry_run=False, cause=cause, obligations=affected)
+    return LoadResult(version=version, unchanged=False, changes=version.changes, reports=after)
 
 
 @dataclass

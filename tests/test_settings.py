@@ -75,3 +75,19 @@ def test_gunicorn_workers_build_the_answer_caches_then_freeze_the_loaded_app():
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+def test_a_worker_starts_without_the_answer_caches_when_the_database_is_not_ready(monkeypatch, caplog):
+    from django.db import OperationalError
+
+    from obligations.api import applicability
+    from regulations import selectors
+
+    def unreachable():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(selectors, "rulebook", unreachable)
+    applicability._static_cache.clear()
+    applicability.warm()  # the first request builds them instead
+    assert applicability._static_cache == {}
+    assert "database is not ready" in caplog.text

@@ -13,20 +13,20 @@ import logging
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from regulations import selectors
-from regulations.applicability import Evaluation, Outcome, Rule, evaluate
+from regulations.applicability import Evaluation, Outcome, Rule, Rulebook, evaluate
 from regulations.deadlines import DueDate, RuleOutcome, WorkCalendar, occurrences, rule_due
 from regulations.explain import Labels, reason_text
 from regulations.models import Obligation
 
 from ..errors import ServiceError, StaleVersion
-from ..models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent
+from ..models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent, ProfileVersion
 from ..selectors import organization_event_dates, profile_current
 from ..wording import superseded_text
 
@@ -470,11 +470,88 @@ def _change(old, new) -> dict:
 
 
 def checklist_sync_all(*, cause: dict, dry_run: bool = False) -> list[Plan]:
-    """Every organization, e.g. after a catalogue update or a new holiday schedule."""
+    """Every organization, e.g. after a new holiday schedule, or daily. Each organization is
+    synced in its own transaction, so the run holds no lock longer than one checklist's sync."""
     plans = []
-    for organization in Organization.objects.order_by("pk"):
+    for organization in Organization.objects.order_by("pk").iterator(chunk_size=RESYNC_CHUNK):
         plans.append(checklist_plan(organization) if dry_run else checklist_sync(organization, cause=cause))
     return plans
+
+
+RESYNC_CHUNK = 200
+
+
+def checklist_resync(obligations: frozenset[int] | None, *, cause: dict, dry_run: bool = False) -> list[Plan]:
+    """After a catalogue change to ``obligations`` (ids; None: any may have changed): sync the
+    checklists it can change, each in its own transaction, and only those. A checklist can
+    change if it has items of those obligations, or if one of them now calls for an item for
+    the organization; the second is worked out by evaluating only those obligations against
+    each organization's profile, a chunk of organizations at a time."""
+    if obligations is None:
+        return checklist_sync_all(cause=cause, dry_run=dry_run)
+    if not obligations:
+        return []
+    book = selectors.rulebook()
+    changed = Rulebook(
+        rules=[rule for rule in book.rules if rule.id in obligations],
+        facts=book.facts,
+        parents=book.parents,
+        events=book.events,
+        version=book.version,
+    )
+    with_items = set(
+        ChecklistItem.objects.filter(obligation_id__in=obligations).values_list("organization_id", flat=True).distinct()
+    )
+    plans = []
+    organizations = Organization.objects.order_by("pk")
+    for chunk in _chunks(organizations.iterator(chunk_size=RESYNC_CHUNK), RESYNC_CHUNK):
+        wanted = _calls_for_items(changed, [o for o in chunk if o.pk not in with_items]) if changed.rules else set()
+        for organization in chunk:
+            if organization.pk in with_items or organization.pk in wanted:
+                plans.append(checklist_plan(organization) if dry_run else checklist_sync(organization, cause=cause))
+    return plans
+
+
+def _calls_for_items(book: Rulebook, organizations: list[Organization]) -> set[int]:
+    """The organizations for which some rule of ``book`` does not rule itself out: those whose
+    checklist would gain an item from it (or a needs-review placeholder)."""
+    ids = [o.pk for o in organizations]
+    latest = ProfileVersion.objects.filter(organization=OuterRef("organization")).order_by("-number").values("number")
+    answers = dict(
+        ProfileVersion.objects.filter(organization_id__in=ids, number=Subquery(latest[:1])).values_list(
+            "organization_id", "answers"
+        )
+    )
+    events: dict[int, dict[str, list[dt.date]]] = {}
+    for organization_id, key, date in OrganizationEvent.objects.filter(organization_id__in=ids).values_list(
+        "organization_id", "type_id", "date"
+    ):
+        # type_id holds EventType.key (to_field="key"); the stubs assume an integer key.
+        events.setdefault(organization_id, {}).setdefault(cast(str, key), []).append(date)
+    calendar = selectors.work_calendar()
+    found = set()
+    for organization in organizations:
+        result = evaluate(
+            book,
+            answers.get(organization.pk, {}),
+            events.get(organization.pk, {}),
+            as_of=organization_today(organization),
+            calendar=calendar,
+        )
+        if any(e.outcome is not Outcome.DOES_NOT_APPLY and e.track and not e.preview for e in result.decided):
+            found.add(organization.pk)
+    return found
+
+
+def _chunks(iterable, size: int):
+    chunk: list = []
+    for element in iterable:
+        chunk.append(element)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # --- Officers' changes ---------------------------------------------------------------------

@@ -287,3 +287,68 @@ def test_a_report_series_starts_at_the_authorization_and_then_follows_each_repor
     assert patch_item(client, first, {"status": "done"}).status_code == 200
     second = item_for(organization, SEMIANNUAL_REPORT, "2026-10-08")
     assert second.due_basis["steps"][0]["code"] == "last_fulfilment"
+
+
+BEIJING_ENTERPRISE = {
+    "roles": ["enterprise"],
+    "registered_in": "CN-BJ",
+    "operates_in": ["CN-BJ"],
+    "data_sourced_in": [],
+    "sectors": [],
+    "features": [],
+}
+NEWS_REPOSTING = "cn-deep-synthesis-2022:art6-news-reposting-provider"
+
+
+def amend_obligation(root, ref: str, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` within one obligation's entry."""
+    code, key = ref.split(":")
+    path = root / "instruments" / f"{code}.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"\n- id: {key}\n")
+    end = text.index("\n- id: ", start + 1)
+    assert old in text[start:end]
+    path.write_text(text[:start] + text[start:end].replace(old, new) + text[end:], encoding="utf-8")
+
+
+def checklist_state(organization) -> list:
+    return [
+        (i["id"], i["version"], i["updated_at"], i["superseded_at"])
+        for i in ChecklistItem.objects.filter(organization=organization).order_by("pk").values()
+    ]
+
+
+def test_a_catalogue_change_resyncs_only_the_checklists_it_can_change(
+    shanghai, alice, make_organization, catalogue_copy
+):
+    beijing = make_organization(alice, "Beijing", profile=BEIJING_ENTERPRISE)
+    before = {o.pk: checklist_state(o) for o in (shanghai, beijing)}
+    assert not ChecklistItem.objects.filter(organization=shanghai, obligation__key="art6-news-reposting-provider")
+
+    # Words only (the summary): no rule changes, no checklist is synced.
+    amend_obligation(catalogue_copy, NEWS_REPOSTING, "summary_en: ", "summary_en: Amended. ")
+    result = catalog_load(root=catalogue_copy)
+    assert result.changes["obligation_keys"]["updated"] == [NEWS_REPOSTING]
+    assert result.reports == []
+    assert {o.pk: checklist_state(o) for o in (shanghai, beijing)} == before
+
+    # The condition goes: the duty now applies to the Shanghai provider, which gets the item;
+    # the Beijing enterprise, not a provider and without items of it, is not synced at all.
+    amend_obligation(catalogue_copy, NEWS_REPOSTING, "  conditions: {fact: sectors, includes: news}\n", "")
+    result = catalog_load(root=catalogue_copy)
+    assert [plan.organization.pk for plan in result.reports] == [shanghai.pk]
+    assert result.reports[0].counts()["added"] == 1
+    item = item_for(shanghai, NEWS_REPOSTING)
+    assert history_actions(item) == ["created"]
+    assert item.history.get().context["cause"] == {"code": "catalogue"}
+    assert checklist_state(beijing) == before[beijing.pk]
+
+    # The condition comes back: the organization with the item is synced and the item set aside.
+    amend_obligation(
+        catalogue_copy, NEWS_REPOSTING, "  deadline:", "  conditions: {fact: sectors, includes: news}\n  deadline:"
+    )
+    result = catalog_load(root=catalogue_copy)
+    assert [plan.organization.pk for plan in result.reports] == [shanghai.pk]
+    item.refresh_from_db()
+    assert item.superseded_at is not None and item.superseded_reason["code"] == "not_applicable"
+    assert checklist_state(beijing) == before[beijing.pk]

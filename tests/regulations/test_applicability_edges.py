@@ -14,6 +14,7 @@ from regulations.applicability import (
     Reason,
     Rulebook,
     Shared,
+    changed_rules,
     evaluate,
     evaluate_rule,
     instrument_tests,
@@ -594,3 +595,34 @@ def test_a_partly_known_answer_is_checked_like_a_whole_one():
     _, errors = validate_answers(rulebook, {"features": {"includes": ["flying"]}, "roles": {"maybe": ["provider"]}})
     assert errors["features"] == ["Not allowed: flying."]
     assert errors["roles"][0].startswith("Must be a list of strings")
+
+
+# --- What a catalogue change can change -----------------------------------------------------
+
+
+def test_changed_rules_names_the_obligations_whose_evaluation_may_differ():
+    a, b, c = rule("a"), rule("b", conditions={"fact": "ownership", "is": "private"}), rule("c")
+    before = book(a, b, c)
+    assert changed_rules(before, book(a, b, c)) == frozenset()
+    # Words only (display fields): nothing the engine reads.
+    assert changed_rules(before, book(dataclasses.replace(a, info={"summary_en": "New words."}), b, c)) == frozenset()
+    changed = book(
+        dataclasses.replace(a, roles=frozenset({"platform"})),  # roles
+        dataclasses.replace(b, conditions={"fact": "ownership", "is": "municipal_soe"}),  # condition
+        dataclasses.replace(c, info={"kind": "incentive"}),  # its kind: the checklist's track
+    )
+    assert changed_rules(before, changed) == {a.id, b.id, c.id}
+    # The instrument's own fields are each rule's: a new date or place changes all of them.
+    moved = book(*(dataclasses.replace(r, jurisdiction="CN-SH") for r in (a, b)), c)
+    assert changed_rules(before, moved) == {a.id, b.id}
+    assert changed_rules(before, book(dataclasses.replace(a, expires=dt.date(2026, 1, 1)), b, c)) == {a.id}
+    # Added and retired.
+    d = rule("d")
+    assert changed_rules(before, book(a, b, d)) == {c.id, d.id}
+    # What every rule reads: any obligation may change.
+    wider = book(a, b, c)
+    wider.parents = {**wider.parents, "CN-SH-XH": "CN-SH"}
+    assert changed_rules(before, wider) is None
+    fewer = book(a, b, c)
+    fewer.facts = {k: v for k, v in fewer.facts.items() if k != "listed"}
+    assert changed_rules(before, fewer) is None

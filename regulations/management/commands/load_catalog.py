@@ -6,8 +6,8 @@ from regulations.services import catalog_load
 
 class Command(BaseCommand):
     help = (
-        "Check and load the bundled regulation catalogue; what depends on it (every checklist) follows in "
-        "the same transaction (unchanged files change nothing)."
+        "Check and load the bundled regulation catalogue in one transaction, then re-sync the checklists the "
+        "change can reach, one organization at a time (unchanged files change nothing)."
     )
 
     def add_arguments(self, parser):
