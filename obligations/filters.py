@@ -4,7 +4,11 @@ organization's own (``request.organization``, set by obligations.api.base): anot
 organization's id is as unknown as an id that does not exist."""
 
 import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
+
+from regulations.models import Obligation
 
 from .models import ChecklistItem, Reminder
 
@@ -16,23 +20,48 @@ class StrictBooleanFilter(django_filters.ChoiceFilter):
         super().__init__(*args, choices=[("true", "true"), ("false", "false")], **kwargs)
 
 
+# Where the search looks: what a reader sees of an item, in both languages.
+SEARCHED = (
+    "summary_zh",
+    "summary_en",
+    "quote_zh",
+    "provision__label",
+    "instrument__title_zh",
+    "instrument__title_en",
+    "instrument__short_title_zh",
+    "instrument__short_title_en",
+)
+
+
 class ChecklistFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_text",
+        max_length=200,
+        label=_("Search"),
+        help_text="Words of the item's summary (Chinese or English), quote, provision or instrument title; every "
+        "word must appear, in any case. Chinese needs no spaces: 备案 finds 算法备案.",
+    )
     # distinct=False: one item has one status, and DISTINCT over every column is slow.
-    status = django_filters.MultipleChoiceFilter(choices=ChecklistItem.Status.choices, distinct=False)
-    applicability = django_filters.ChoiceFilter(choices=ChecklistItem.Applicability.choices)
-    phase = django_filters.CharFilter(field_name="obligation__phase__key")
-    instrument = django_filters.CharFilter(field_name="obligation__instrument__code")
-    role = django_filters.CharFilter(method="filter_role")
-    kind = django_filters.CharFilter(field_name="obligation__kind")
-    assignee = django_filters.CharFilter(method="filter_assignee", help_text="A user id, 'me' or 'none'.")
-    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
-    overdue = StrictBooleanFilter(method="filter_overdue")
+    status = django_filters.MultipleChoiceFilter(
+        choices=ChecklistItem.Status.choices, distinct=False, label=_("Status")
+    )
+    applicability = django_filters.ChoiceFilter(choices=ChecklistItem.Applicability.choices, label=_("Applicability"))
+    phase = django_filters.CharFilter(field_name="obligation__phase__key", label=_("Phase"))
+    instrument = django_filters.CharFilter(field_name="obligation__instrument__code", label=_("Instrument"))
+    role = django_filters.CharFilter(method="filter_role", label=_("Role"))
+    kind = django_filters.CharFilter(field_name="obligation__kind", label=_("Kind"))
+    assignee = django_filters.CharFilter(
+        method="filter_assignee", label=_("Assignee"), help_text="A user id, 'me' or 'none'."
+    )
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte", label=_("Due before"))
+    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label=_("Due after"))
+    overdue = StrictBooleanFilter(method="filter_overdue", label=_("Overdue"))
     superseded = StrictBooleanFilter(
-        method="filter_superseded", help_text="Superseded items are hidden unless this is true."
+        method="filter_superseded", label=_("Set aside"), help_text="Superseded items are hidden unless this is true."
     )
     track = django_filters.ChoiceFilter(
         choices=ChecklistItem.Track.choices,
+        label=_("Track"),
         help_text="duty (the default): what the organization must or must not do; opportunity: support and "
         "encouragement it may take up, never reminded.",
     )
@@ -40,6 +69,17 @@ class ChecklistFilter(django_filters.FilterSet):
     class Meta:
         model = ChecklistItem
         fields: list[str] = []
+
+    def filter_text(self, queryset, name, value):
+        # A substring match: Chinese is written without spaces between words, so a run of
+        # characters is looked for as it is, the same in PostgreSQL and SQLite. The search runs
+        # over the catalogue's obligations (1,365 rows), not over every organization's items.
+        for word in value.split():
+            found = Q()
+            for field in SEARCHED:
+                found |= Q(**{f"{field}__icontains": word})
+            queryset = queryset.filter(obligation__in=Obligation.objects.filter(found).values("pk"))
+        return queryset
 
     def filter_role(self, queryset, name, value):
         return queryset.filter(obligation__roles__key=value)  # role keys are unique: no duplicates

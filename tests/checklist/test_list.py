@@ -285,3 +285,41 @@ def test_list_rows_are_written_as_the_item_serializer_writes_them(busy, lang):
     fast = ChecklistItemListSerializer(items, many=True, context=context).data
     assert fast == ChecklistItemSerializer(items, many=True, context=context).data
     assert [list(row) for row in fast] == [list(ChecklistItemSerializer.Meta.fields)] * len(items)
+
+
+# --- Search ---------------------------------------------------------------------------------
+
+
+def test_search_finds_words_in_chinese_and_english_and_needs_every_word(busy):
+    organization, client = busy.organization, busy.client
+    everything = listing(client, organization)
+    obligations = {o.pk: o for o in Obligation.objects.select_related("instrument", "provision")}
+
+    def seen(result) -> str:
+        """What the search looks at, as the reader sees it."""
+        o = obligations[ChecklistItem.objects.get(pk=result["id"]).obligation_id]
+        i = o.instrument
+        return " ".join(
+            [o.summary_zh, o.summary_en, o.quote_zh, o.provision.label]
+            + [i.title_zh, i.title_en, i.short_title_zh, i.short_title_en]
+        ).lower()
+
+    for query in ("备案", "深度合成", "Filing", "filing", "第十九条", "label content"):
+        words = query.lower().split()
+        expected = [r for r in everything if all(w in seen(r) for w in words)]
+        got = listing(client, organization, {"q": query})
+        assert ids(got) == ids(expected), query
+        assert 0 < len(got) < len(everything), query  # it discriminates
+    # Chinese needs no spaces; two words must both appear, in any order.
+    both = listing(client, organization, {"q": "filing 备案"})
+    assert ids(both) == ids([r for r in everything if "filing" in seen(r) and "备案" in seen(r)])
+    assert listing(client, organization, {"q": "备案 zzzz-nothing"}) == []
+    # Search combines with the other filters, and the other organization's items never show.
+    done = listing(client, organization, {"q": "备案", "status": "done"})
+    assert done and all(r["status"] == "done" for r in done)
+
+
+def test_search_longer_than_200_characters_is_a_400_naming_it(busy):
+    response = busy.client.get(url(busy.organization, "checklist/"), {"q": "备" * 201})
+    assert response.status_code == 400
+    assert "q" in response.json()

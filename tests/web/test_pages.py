@@ -1,6 +1,8 @@
 """The web pages through Django's test client: permissions, CSRF, languages, the questionnaire
 and the checklist actions. The browser test covers the same flow in Chromium."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -156,3 +158,27 @@ def test_pages_follow_the_browser_language_and_the_switch(people, settings):
     assert "Dashboard" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": url})
     assert "概览" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_checklist_page_searches_and_names_a_bad_field_in_the_readers_words(people):
+    organization = people["organization"]
+    client = signed_in(people["admin"], HTTP_ACCEPT_LANGUAGE="zh-hans")
+    base = f"/organizations/{organization.pk}/checklist/"
+    every = ChecklistItem.objects.filter(organization=organization).current().duties()
+
+    def seen(item) -> str:
+        o, i = item.obligation, item.obligation.instrument
+        return " ".join([o.summary_zh, o.summary_en, o.quote_zh, o.provision.label, i.title_zh, i.title_en,
+                         i.short_title_zh, i.short_title_en])  # fmt: skip
+
+    items = list(every.select_related("obligation__instrument", "obligation__provision"))
+    matching = {i.pk for i in items if "深度合成" in seen(i) and "标识" in seen(i)}
+    assert 0 < len(matching) < len(items)
+
+    page = client.get(base, {"q": "深度合成 标识"}).content.decode()
+    assert 'name="q" value="深度合成 标识"' in page  # the search stays in the form and the URL
+    assert set(map(int, re.findall(r'href="/organizations/\d+/checklist/(\d+)/"', page))) == matching
+
+    page = client.get(base, {"q": "备" * 201, "due_before": "someday"}).content.decode()
+    assert re.search(r"<li>搜索[：:]", page) and re.search(r"<li>到期日不晚于[：:]", page)
+    assert "<li>q:" not in page and "<li>due_before:" not in page
