@@ -299,10 +299,9 @@ def test_search_finds_words_in_chinese_and_english_and_needs_every_word(busy):
         """What the search looks at, as the reader sees it."""
         o = obligations[ChecklistItem.objects.get(pk=result["id"]).obligation_id]
         i = o.instrument
-        return " ".join(
-            [o.summary_zh, o.summary_en, o.quote_zh, o.provision.label]
-            + [i.title_zh, i.title_en, i.short_title_zh, i.short_title_en]
-        ).lower()
+        texts = (o.summary_zh, o.summary_en, o.quote_zh, o.provision.label)
+        titles = (i.title_zh, i.title_en, i.short_title_zh, i.short_title_en)
+        return " ".join((*texts, *titles)).lower()
 
     for query in ("备案", "深度合成", "Filing", "filing", "第十九条", "label content"):
         words = query.lower().split()
