@@ -12,7 +12,6 @@ from django.views.defaults import page_not_found
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -87,19 +86,6 @@ class StrictFilterBackend(DjangoFilterBackend):
         if unknown:
             raise ValidationError({name: ["Unknown query parameter."] for name in unknown})
         return super().filter_queryset(request, queryset, view)
-
-
-class StrictOrderingFilter(OrderingFilter):
-    """An ``ordering`` naming a field that cannot be ordered by is a 400, not ignored."""
-
-    def get_ordering(self, request, queryset, view):
-        params = request.query_params.get(self.ordering_param)
-        if params:
-            allowed = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
-            unknown = [f for f in (p.strip().lstrip("-") for p in params.split(",")) if f not in allowed]
-            if unknown:
-                raise ValidationError({self.ordering_param: [f"Cannot order by {', '.join(unknown)}."]})
-        return super().get_ordering(request, queryset, view)
 
 
 def exception_handler(exc, context):

@@ -4,7 +4,8 @@ organization's own (``request.organization``, set by obligations.api.base): anot
 organization's id is as unknown as an id that does not exist."""
 
 import django_filters
-from django.db.models import Q
+from django.core.exceptions import ValidationError as FormError
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
@@ -31,6 +32,39 @@ SEARCHED = (
     "instrument__short_title_zh",
     "instrument__short_title_en",
 )
+
+
+# The orders a reader can choose, by name (``-name`` reverses); ties go by id. Items without a
+# date or an assignee come last either way, in PostgreSQL as in SQLite.
+ORDERINGS = {
+    "due_date": "due_date",
+    "status": "status",
+    "instrument": "obligation__instrument__code",
+    "phase": "obligation__phase_id",  # the vocabulary's lifecycle order: before launch, at launch, ...
+    "assignee": "assignee__username",
+    "updated_at": "updated_at",
+    "id": "id",
+}
+DEFAULT_ORDERING = "due_date"
+
+
+def _ordering_terms(value: str) -> list[str]:
+    return [term.strip() for term in value.split(",") if term.strip()]
+
+
+def validate_ordering(value: str) -> None:
+    unknown = [term.lstrip("-") for term in _ordering_terms(value) if term.lstrip("-") not in ORDERINGS]
+    if unknown:
+        # The choices are in the API's documentation; a page's own links never make a bad one.
+        raise FormError(_("The list cannot be ordered by “%(names)s”.") % {"names": ", ".join(unknown)})
+
+
+def ordered(queryset, value: str):
+    terms = [
+        F(ORDERINGS[t.lstrip("-")]).desc(nulls_last=True) if t.startswith("-") else F(ORDERINGS[t]).asc(nulls_last=True)
+        for t in _ordering_terms(value or DEFAULT_ORDERING)
+    ]
+    return queryset.order_by(*terms, "id")
 
 
 class ChecklistFilter(django_filters.FilterSet):
@@ -66,9 +100,21 @@ class ChecklistFilter(django_filters.FilterSet):
         "encouragement it may take up, never reminded.",
     )
 
+    ordering = django_filters.CharFilter(
+        method="filter_ordering",
+        max_length=200,
+        validators=[validate_ordering],
+        label=_("Order"),
+        help_text="Comma-separated, '-' to reverse: due_date (the default), status, instrument, phase, assignee, "
+        "updated_at, id. Items without a date or an assignee come last.",
+    )
+
     class Meta:
         model = ChecklistItem
         fields: list[str] = []
+
+    def filter_ordering(self, queryset, name, value):
+        return queryset  # applied last, in qs, so that the default order holds too
 
     def filter_text(self, queryset, name, value):
         # A substring match: Chinese is written without spaces between words, so a run of
@@ -108,7 +154,7 @@ class ChecklistFilter(django_filters.FilterSet):
             queryset = queryset.current()
         if not self.form.cleaned_data.get("track"):
             queryset = queryset.duties()
-        return queryset
+        return ordered(queryset, self.form.cleaned_data.get("ordering", ""))
 
 
 def _organization_items(request):

@@ -23,7 +23,6 @@ from config.api import (
     PreconditionRequired,
     StrictFieldsMixin,
     StrictFilterBackend,
-    StrictOrderingFilter,
     language,
 )
 from config.parsers import JSONParser
@@ -356,10 +355,8 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
     that need review, waiting for answers); nothing here creates or deletes them."""
 
     filterset_class = ChecklistFilter
-    filter_backends = [StrictFilterBackend, StrictOrderingFilter]
+    filter_backends = [StrictFilterBackend]  # the filter set orders too (obligations.filters.ORDERINGS)
     pagination_class = PagedByKeys
-    ordering_fields = ["due_date", "status", "updated_at", "id"]
-    ordering = ["due_date", "id"]
     http_method_names = ["get", "patch", "post", "head", "options"]
 
     def initial(self, request, *args, **kwargs):

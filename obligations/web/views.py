@@ -29,7 +29,7 @@ from regulations.models import Fact, Instrument, Obligation, Provision
 
 from .. import access, selectors, services
 from ..errors import DomainError, StaleVersion
-from ..filters import ChecklistFilter
+from ..filters import DEFAULT_ORDERING, ChecklistFilter
 from ..models import AuditEvent, CalendarFeed, ChecklistItem, Membership
 from ..selectors import member_names
 from ..services import calendar, checklist
@@ -194,8 +194,21 @@ def checklist_page(request):
         "phases": sorted(phases.items(), key=lambda kv: kv[1]),
         "instruments": [(i.code, i.short_title_in(lang)) for i in instruments.order_by("code")],
         "kinds": [(k, label) for k, label in Obligation.Kind.choices if Obligation.TRACKS.get(k) == "duty"],
+        "sorts": _sort_links(params),
     }
     return _page(request, "web/checklist.html", context)
+
+
+def _sort_links(params) -> dict[str, dict[str, str]]:
+    """The column headers' links: a column sorts ascending, then descending; the filters stay."""
+    current = params.get("ordering") or DEFAULT_ORDERING
+    links = {}
+    for key in ("instrument", "phase", "due_date", "status", "assignee"):
+        state = "ascending" if current == key else "descending" if current == f"-{key}" else "none"
+        query = params.copy()
+        query["ordering"] = f"-{key}" if state == "ascending" else key
+        links[key] = {"url": f"?{query.urlencode()}", "state": state}
+    return links
 
 
 @member_page

@@ -182,3 +182,21 @@ def test_checklist_page_searches_and_names_a_bad_field_in_the_readers_words(peop
     page = client.get(base, {"q": "备" * 201, "due_before": "someday"}).content.decode()
     assert re.search(r"<li>搜索[：:]", page) and re.search(r"<li>到期日不晚于[：:]", page)
     assert "<li>q:" not in page and "<li>due_before:" not in page
+
+
+def test_checklist_page_sorts_by_its_column_headers_and_keeps_the_filters(people):
+    organization = people["organization"]
+    client = signed_in(people["admin"], HTTP_ACCEPT_LANGUAGE="en")
+    base = f"/organizations/{organization.pk}/checklist/"
+    page = client.get(base, {"status": "open"}).content.decode()
+    # By due date by default; each header links to its order, the filter kept.
+    assert 'aria-sort="ascending"><a href="?status=open&amp;ordering=-due_date">' in page
+    assert 'aria-sort="none"><a href="?status=open&amp;ordering=status">' in page
+    page = client.get(base, {"status": "open", "ordering": "-status"}).content.decode()
+    assert 'aria-sort="descending"><a href="?status=open&amp;ordering=status">' in page
+    page = client.get(base, {"ordering": "phase"}).content.decode()
+    shown = [int(pk) for pk in re.findall(r'href="/organizations/\d+/checklist/(\d+)/"', page)]
+    items = ChecklistItem.objects.filter(pk__in=shown).select_related("obligation")
+    by_pk = {i.pk: (i.obligation.phase_id, i.pk) for i in items}
+    assert [by_pk[pk] for pk in shown] == sorted(by_pk[pk] for pk in shown)
+    assert "The list cannot be ordered by “bogus”." in client.get(base, {"ordering": "bogus"}).content.decode()
