@@ -2,6 +2,8 @@
 re-sync. Item updates are conditional: send the item's ETag as If-Match."""
 
 import zoneinfo
+from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count
@@ -285,6 +287,26 @@ class ChecklistItemUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
         return membership.user
 
 
+class ItemVersionSerializer(StrictFieldsMixin, serializers.Serializer):
+    id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, help_text="The version the client read.")
+
+
+class ChecklistBulkSerializer(ChecklistItemUpdateSerializer):
+    items = ItemVersionSerializer(many=True, help_text=f"The items to change, at most {checklist.BULK_MAX}.")
+
+    def validate_items(self, value):
+        ids = [entry["id"] for entry in value]
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError("An item is listed twice.")
+        return value
+
+    def validate(self, attrs):
+        if not {"status", "assignee", "justification"} & set(attrs):
+            raise serializers.ValidationError({"status": ["Say what to change: status, assignee or justification."]})
+        return attrs
+
+
 class HistorySerializer(serializers.ModelSerializer):
     actor = PersonSerializer(read_only=True, allow_null=True, help_text="null for changes made by the system (sync).")
     text = serializers.SerializerMethodField(
@@ -350,6 +372,12 @@ LIST_CATALOGUE_COLUMNS = [
 ]
 
 
+def _listed():
+    return ChecklistItem.objects.select_related(
+        "obligation__instrument", "obligation__provision", "obligation__phase"
+    ).only(*LIST_CATALOGUE_COLUMNS)
+
+
 class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationViewSet):
     """The organization's checklist. Items come from the obligations that apply (and those
     that need review, waiting for answers); nothing here creates or deletes them."""
@@ -376,9 +404,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
             # every user): ``list`` reads the page's in one query. Roles come from the
             # catalogue's cache (one version check): with authentication, membership and the
             # count, a page costs six queries.
-            queryset = ChecklistItem.objects.select_related(
-                "obligation__instrument", "obligation__provision", "obligation__phase"
-            ).only(*LIST_CATALOGUE_COLUMNS)
+            queryset = _listed()
         elif self.action == "export":
             queryset = ChecklistItem.objects.select_related(
                 "obligation__instrument",
@@ -423,14 +449,18 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None  # the view always paginates
+        return self.get_paginated_response(self._rows(page))
+
+    def _rows(self, items: Sequence[ChecklistItem]) -> Any:  # DRF's ReturnList (its stubs say ReturnDict)
+        """Items as the list writes them, their people read in one query."""
         people = (
             get_user_model()
             .objects.only("id", "username")
-            .in_bulk(({i.assignee_id for i in page} | {i.completed_by_id for i in page}) - {None})
+            .in_bulk(({i.assignee_id for i in items} | {i.completed_by_id for i in items}) - {None})
         )
-        for item in page:
+        for item in items:
             item.assignee, item.completed_by = people.get(item.assignee_id), people.get(item.completed_by_id)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return ChecklistItemListSerializer(items, many=True, context=self.get_serializer_context()).data
 
     def retrieve(self, request, *args, **kwargs):
         item = self.get_object()
@@ -544,6 +574,27 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="checklist-{self.organization.slug}-{lang}.csv"'
         return response
+
+    @extend_schema(request=ChecklistBulkSerializer, responses={200: ChecklistItemSerializer(many=True)}, filters=False)
+    @action(detail=False, methods=["post"], filterset_class=None, filter_backends=[], pagination_class=None)
+    def bulk(self, request, organization_id):
+        """The same change to several items (status, assignee, justification), all of them or
+        none: each item is checked against the version listed for it and gets its own history
+        entry. Answers with the changed items."""
+        payload = ChecklistBulkSerializer(data=request.data, context={"organization": self.organization})
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        updated = checklist.items_update(
+            self.organization,
+            actor=request.user,
+            versions={entry["id"]: entry["version"] for entry in data["items"]},
+            status=data.get("status"),
+            assignee=data.get("assignee", checklist.UNCHANGED),
+            justification=data.get("justification"),
+            note=data.get("note", ""),
+        )
+        rows = scoped(self, _listed()).filter(pk__in=[item.pk for item in updated]).order_by("pk")
+        return Response(self._rows(list(rows)))
 
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT}, filters=False)
     @action(detail=False, methods=["post"], filterset_class=None, filter_backends=[], pagination_class=None)

@@ -603,6 +603,60 @@ def item_update(
     return item
 
 
+BULK_MAX = 200
+
+
+@transaction.atomic
+def items_update(
+    organization: Organization,
+    *,
+    actor,
+    versions: Mapping[int, int],
+    status: str | None = None,
+    assignee: Any = UNCHANGED,
+    justification: str | None = None,
+    note: str = "",
+) -> list[ChecklistItem]:
+    """The same change to several items, all of them or none: each is checked against the
+    version the client read (``versions``: item id -> version) and gets its own history entry,
+    through ``item_update``, in one transaction."""
+    if not versions:
+        raise ServiceError("items", "Choose at least one item.")
+    if len(versions) > BULK_MAX:
+        raise ServiceError("items", f"At most {BULK_MAX} items at a time; {len(versions)} were chosen.")
+    found = {i.pk: i for i in ChecklistItem.objects.filter(organization=organization, pk__in=versions)}
+    unknown = sorted(set(versions) - set(found))
+    if unknown:
+        raise ServiceError("items", f"Not items of this checklist: {', '.join(map(str, unknown))}.")
+    # Every item is locked and checked (item_update); one stale or refused item undoes the rest,
+    # and the refusal names the items it concerns.
+    updated, stale = [], []
+    for pk in sorted(versions):
+        try:
+            updated.append(
+                item_update(
+                    found[pk],
+                    actor=actor,
+                    expected_version=versions[pk],
+                    status=status,
+                    assignee=assignee,
+                    justification=justification,
+                    note=note,
+                )
+            )
+        except StaleVersion:
+            stale.append(pk)
+        except ServiceError as error:
+            raise ServiceError(
+                errors={field: [f"Item {pk}: {m}" for m in messages] for field, messages in error.errors.items()}
+            ) from None
+    if stale:
+        raise ServiceError(
+            "items", f"Changed by someone else since you read them: {', '.join(map(str, stale))}. Reload and try again."
+        )
+    return updated
+
+
 COMMENT_MAX = 5000
 
 

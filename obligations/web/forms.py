@@ -42,6 +42,39 @@ class ItemForm(forms.Form):
         self.fields["assignee"].choices = [("", _("Nobody"))] + [(m.user_id, m.user.username) for m in members]
 
 
+class BulkForm(forms.Form):
+    """One change to the items selected on the checklist page (``items``: "id:version" each, the
+    version the page showed)."""
+
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Unchanged")), *ChecklistItem.Status.choices]
+    )
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    justification = forms.CharField(label=_("Why they do not apply"), required=False, max_length=5000)
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        people = [(str(m.user_id), m.user.username) for m in members]
+        self.fields["assignee"].choices = [("", _("Unchanged")), ("none", _("Nobody")), *people]
+
+    def clean(self):
+        data = super().clean()
+        versions = {}
+        for value in self.data.getlist("items"):
+            pk, _colon, version = value.partition(":")
+            if not (pk.isdigit() and version.isdigit()):
+                raise forms.ValidationError(_("The selection is not valid; reload the page."))
+            versions[int(pk)] = int(version)
+        if not versions:
+            raise forms.ValidationError(_("Choose at least one item."))
+        if not (data.get("status") or data.get("assignee") or data.get("justification")):
+            raise forms.ValidationError(_("Choose what to change: a status, an assignee or a justification."))
+        if data.get("status") == ChecklistItem.Status.NOT_APPLICABLE and not data.get("justification", "").strip():
+            self.add_error("justification", _("Say why the items do not apply."))
+        data["versions"] = versions
+        return data
+
+
 class CommentForm(forms.Form):
     text = forms.CharField(label=_("Comment"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 

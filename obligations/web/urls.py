@@ -6,6 +6,7 @@ from . import views
 organization = [
     path("", views.dashboard, name="web-dashboard"),
     path("checklist/", views.checklist_page, name="web-checklist"),
+    path("checklist/bulk/", views.checklist_bulk, name="web-checklist-bulk"),
     path("opportunities/", views.opportunities_page, name="web-opportunities"),
     path("checklist/<id:item_id>/", views.item_page, name="web-item"),
     path("checklist/<id:item_id>/status/", views.item_quick_status, name="web-item-status"),

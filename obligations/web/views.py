@@ -14,12 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from config.api import language
@@ -28,7 +29,7 @@ from regulations.applicability import members, validate_answers
 from regulations.models import Fact, Instrument, Obligation, Provision
 
 from .. import access, selectors, services
-from ..errors import DomainError, StaleVersion
+from ..errors import DomainError, ServiceError, StaleVersion
 from ..filters import DEFAULT_ORDERING, ChecklistFilter
 from ..models import AuditEvent, CalendarFeed, ChecklistItem, Membership
 from ..selectors import member_names
@@ -195,8 +196,57 @@ def checklist_page(request):
         "instruments": [(i.code, i.short_title_in(lang)) for i in instruments.order_by("code")],
         "kinds": [(k, label) for k, label in Obligation.Kind.choices if Obligation.TRACKS.get(k) == "duty"],
         "sorts": _sort_links(params),
+        "bulk_form": forms.BulkForm(members=_members(request.organization)),
     }
     return _page(request, "web/checklist.html", context)
+
+
+@member_page
+@require_POST
+def checklist_bulk(request):
+    """The checklist page's selection: one change to every selected item, all or none."""
+    form = forms.BulkForm(request.POST, members=_members(request.organization))
+    back = reverse("web-checklist", args=[request.organization.pk])
+    query = QueryDict(request.POST.get("query", "")).urlencode()  # the page's filters, back as they were
+    if form.is_valid():
+        data = form.cleaned_data
+        assignee = checklist.UNCHANGED
+        if data["assignee"] == "none":
+            assignee = None
+        elif data["assignee"]:
+            assignee = _members(request.organization).get(user_id=int(data["assignee"])).user
+        try:
+            updated = checklist.items_update(
+                request.organization,
+                actor=request.user,
+                versions=data["versions"],
+                status=data["status"] or None,
+                assignee=assignee,
+                justification=data["justification"] or None,
+            )
+        except ServiceError as error:
+            messages.error(request, BULK_REFUSALS.get(error.field, BULK_REFUSALS["items"]))
+        else:
+            count = len(updated)
+            changed = ngettext("%(count)d item changed.", "%(count)d items changed.", count)
+            messages.success(request, changed % {"count": count})
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else None
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return redirect(f"{back}?{query}" if query else back)
+
+
+# What the page says when the service refuses a selection (its own messages name item ids).
+BULK_REFUSALS = {
+    "items": gettext_lazy(
+        "Nothing was changed: some selected items changed or left the checklist since the page was opened. "
+        "Reload and try again."
+    ),
+    "status": gettext_lazy("Nothing was changed: some selected items are set aside and can no longer change."),
+    "justification": gettext_lazy("Nothing was changed: say why the items do not apply."),
+    "assignee": gettext_lazy("Nothing was changed: the assignee is not a member who can work on items."),
+}
 
 
 def _sort_links(params) -> dict[str, dict[str, str]]:

@@ -5,6 +5,7 @@ import pytest
 from obligations.errors import ServiceError
 from obligations.models import ChecklistItem, Membership
 from obligations.services.checklist import item_update
+from tests.factories import SHANGHAI_APP
 
 from .conftest import (
     FILING,
@@ -15,6 +16,7 @@ from .conftest import (
     item_url,
     patch_item,
     set_profile,
+    url,
 )
 
 pytestmark = pytest.mark.django_db
@@ -229,3 +231,76 @@ def test_superseded_item_still_takes_comments(as_alice, alice, shanghai):
     assert response.status_code == 201
     assert response.json()["action"] == "commented"
     assert history_actions(item)[-1] == "commented"
+
+
+# --- Bulk changes --------------------------------------------------------------------------
+
+
+def open_items(organization, count: int) -> list[ChecklistItem]:
+    items = list(ChecklistItem.objects.filter(organization=organization, superseded_at__isnull=True).order_by("pk"))
+    assert len(items) >= count
+    return items[:count]
+
+
+def bulk(client, organization, items, **change):
+    body = {"items": [{"id": i.pk, "version": i.version} for i in items], **change}
+    return client.post(url(organization, "checklist/bulk/"), body, format="json")
+
+
+def test_bulk_change_gives_each_item_its_own_history_and_version(as_alice, alice, make_user, add_member, shanghai):
+    bob = make_user("bob")
+    add_member(shanghai, bob)
+    items = open_items(shanghai, 3)
+    response = bulk(as_alice, shanghai, items, assignee=bob.pk, note="Bob takes the filing work.")
+    assert response.status_code == 200, response.content
+    rows = response.json()
+    assert [r["id"] for r in rows] == [i.pk for i in items]
+    for item, row in zip(items, rows, strict=True):
+        assert row["assignee"] == {"id": bob.pk, "username": "bob"} and row["version"] == item.version + 1
+        entry = ChecklistItem.objects.get(pk=item.pk).history.latest("at")
+        assert (entry.actor, entry.note) == (alice, "Bob takes the filing work.")
+        assert entry.changes == {"assignee": {"from": None, "to": bob.pk}}
+
+    items = [ChecklistItem.objects.get(pk=i.pk) for i in items]
+    response = bulk(as_alice, shanghai, items, status="not_applicable", justification="We run no news service.")
+    assert response.status_code == 200, response.content
+    assert {(r["status"], r["version"]) for r in response.json()} == {("not_applicable", items[0].version + 1)}
+    assert all(ChecklistItem.objects.get(pk=i.pk).justification == "We run no news service." for i in items)
+
+
+def test_bulk_change_is_all_or_nothing_and_names_what_is_wrong(as_alice, make_user, make_organization, shanghai):
+    items = open_items(shanghai, 3)
+    before = [state(i) for i in items]
+
+    # Not applicable needs a justification: refused for the first item, nothing changes.
+    response = bulk(as_alice, shanghai, items, status="not_applicable")
+    assert response.status_code == 400 and "justification" in response.json()
+    assert f"Item {items[0].pk}" in response.json()["justification"][0]
+    # One item changed meanwhile: the others are left alone too, and the stale one is named.
+    assert patch_item(as_alice, items[1], {"note": "seen"}).status_code == 200
+    stale_before = state(items[1])
+    response = bulk(as_alice, shanghai, items, status="done")
+    assert response.status_code == 400 and str(items[1].pk) in response.json()["items"][0]
+    assert [state(i) for i in (items[0], items[2])] == [before[0], before[2]]
+    assert state(items[1]) == stale_before
+    # Another organization's item is not one of this checklist.
+    other = make_organization(make_user("other-admin"), "Other", profile=SHANGHAI_APP)
+    foreign = ChecklistItem.objects.filter(organization=other).first()
+    response = bulk(as_alice, shanghai, [items[0], foreign], status="done")
+    assert response.status_code == 400 and str(foreign.pk) in response.json()["items"][0]
+    assert state(foreign) == (foreign.status, foreign.assignee_id, foreign.justification, foreign.version, 1)
+    # Nothing to change, an empty or repeated selection: refused by name.
+    assert "status" in bulk(as_alice, shanghai, items).json()
+    assert "items" in bulk(as_alice, shanghai, [], status="done").json()
+    assert "items" in bulk(as_alice, shanghai, [items[0], items[0]], status="done").json()
+    assert [state(i) for i in (items[0], items[2])] == [before[0], before[2]]
+
+
+def test_bulk_change_needs_a_writer(make_user, add_member, client_for, shanghai):
+    viewer = make_user("viewer")
+    add_member(shanghai, viewer, Membership.Role.VIEWER)
+    items = open_items(shanghai, 2)
+    before = [state(i) for i in items]
+    assert bulk(client_for(viewer), shanghai, items, status="done").status_code == 403
+    assert bulk(client_for(make_user("stranger")), shanghai, items, status="done").status_code == 404
+    assert [state(i) for i in items] == before

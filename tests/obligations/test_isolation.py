@@ -168,17 +168,24 @@ def _etag(item) -> dict:
     return {"HTTP_IF_MATCH": f'"{item.pk}-{item.version}"'}
 
 
-def _pdf() -> dict:
+def _pdf(organization) -> dict:
     upload = SimpleUploadedFile("proof.pdf", b"%PDF-1.4 proof", content_type="application/pdf")
     return {"evidence_date": "2025-01-25", "file": upload}
+
+
+def _bulk_body(organization) -> dict:
+    """Two of the organization's items, as a client read them."""
+    items = [_new_item(organization), _new_item(organization)]
+    return {"items": [{"id": i.pk, "version": i.version} for i in items], "status": "in_progress"}
 
 
 @dataclass(frozen=True)
 class Entry:
     # For detail routes: creates an object of the given organization for the URL.
     make_object: Callable[[Organization], models.Model] | None = None
-    # For POST, PUT and PATCH: a body the organization's admin may send, which changes data.
-    bodies: dict[str, dict | Callable[[], dict]] = field(default_factory=dict)
+    # For POST, PUT and PATCH: a body the organization's admin may send, which changes data; a
+    # callable gets the organization whose objects the request is about.
+    bodies: dict[str, dict | Callable[[Organization], dict]] = field(default_factory=dict)
     # Request headers computed from the object, e.g. the If-Match an update needs.
     headers: Callable[[object], dict] | None = None
     multipart: bool = False
@@ -206,6 +213,7 @@ REGISTRY: dict[str, Entry] = {
     "checklist-item-export": Entry(),
     "checklist-item-plan": Entry(),
     "checklist-item-sync": Entry(bodies={"post": {}}),
+    "checklist-item-bulk": Entry(bodies={"post": _bulk_body}),
     "evidence-detail": Entry(make_object=_new_evidence),
     "evidence-download": Entry(make_object=_new_evidence),
     "calendar-feed-config-list": Entry(bodies={"post": {"name": "Deadlines"}}, viewers_write=True),
@@ -251,7 +259,7 @@ def request_for(route: Route, method: str, *, url_organization, object_organizat
     body = entry.bodies.get(method)
     request = Request(
         url=url,
-        body=body() if callable(body) else body,
+        body=body(object_organization) if callable(body) else body,
         headers=entry.headers(target) if entry.headers and route.object_kwargs else {},
         format="multipart" if entry.multipart else "json",
     )
@@ -483,6 +491,12 @@ def _item_form(action: str, **fields) -> Callable[[ChecklistItem], dict]:
     return body
 
 
+def _bulk_form(organization) -> dict:
+    """The checklist page's selection: two of the organization's items, as the page lists them."""
+    items = [_new_item(organization), _new_item(organization)]
+    return {"items": [f"{i.pk}:{i.version}" for i in items], "status": "in_progress"}
+
+
 def _feed_revoke(feed) -> dict:
     return {"action": "revoke", "feed": feed.pk}
 
@@ -511,6 +525,7 @@ PAGE_REGISTRY: dict[str, PageEntry] = {
         },
     ),
     "web-item-status": PageEntry(make_object=_new_item, get=False, posts={"done": _item_form("", status="done")}),
+    "web-checklist-bulk": PageEntry(get=False, posts={"selection": _bulk_form}),
     "web-profile": PageEntry(posts={"answers": {"unknown-employees": "", "employees": "12"}}),
     "web-preferences": PageEntry(
         make_object=None,

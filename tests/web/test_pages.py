@@ -200,3 +200,48 @@ def test_checklist_page_sorts_by_its_column_headers_and_keeps_the_filters(people
     by_pk = {i.pk: (i.obligation.phase_id, i.pk) for i in items}
     assert [by_pk[pk] for pk in shown] == sorted(by_pk[pk] for pk in shown)
     assert "The list cannot be ordered by “bogus”." in client.get(base, {"ordering": "bogus"}).content.decode()
+
+
+def test_checklist_page_changes_the_selected_items_at_once(people):
+    organization, admin = people["organization"], people["admin"]
+    client = signed_in(admin, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    base = f"/organizations/{organization.pk}/checklist/"
+    items = list(ChecklistItem.objects.filter(organization=organization).current().duties().order_by("pk")[:3])
+    page = client.get(base, {"status": "open"}).content.decode()
+    for item in items:
+        assert f'value="{item.pk}:{item.version}" form="bulk"' in page
+    selected = [f"{i.pk}:{i.version}" for i in items]
+
+    # Not applicable without a reason: named in the reader's words, nothing changes.
+    response = client.post(base + "bulk/", {"items": selected, "status": "not_applicable", "query": "status=open"})
+    assert response.status_code == 302 and response["Location"] == base + "?status=open"
+    page = client.get(response["Location"]).content.decode()
+    assert re.search(r"不适用的理由[：:] ?请说明这些事项不适用的理由。", page)
+    assert [ChecklistItem.objects.get(pk=i.pk).version for i in items] == [i.version for i in items]
+
+    response = client.post(
+        base + "bulk/",
+        {"items": selected, "status": "not_applicable", "justification": "不提供新闻服务。", "assignee": str(admin.pk)},
+    )
+    assert response.status_code == 302
+    assert "已更改 3 个事项。" in client.get(response["Location"]).content.decode()
+    for item in items:
+        row = ChecklistItem.objects.get(pk=item.pk)
+        assert (row.status, row.justification, row.assignee, row.version) == (
+            "not_applicable",
+            "不提供新闻服务。",
+            admin,
+            item.version + 1,
+        )
+        assert row.history.filter(action="updated", actor=admin).count() == 1
+
+    # The page as it was before: stale versions change nothing and say so.
+    response = client.post(base + "bulk/", {"items": selected, "status": "open"})
+    assert "未作任何更改" in client.get(response["Location"]).content.decode()
+    assert {ChecklistItem.objects.get(pk=i.pk).status for i in items} == {"not_applicable"}
+    # A viewer sees no selection and may not post one.
+    viewer = signed_in(people["viewer"])
+    assert 'form="bulk"' not in viewer.get(base).content.decode()
+    fresh = [f"{i.pk}:{ChecklistItem.objects.get(pk=i.pk).version}" for i in items]
+    assert viewer.post(base + "bulk/", {"items": fresh, "status": "open"}).status_code == 403
+    assert {ChecklistItem.objects.get(pk=i.pk).status for i in items} == {"not_applicable"}
