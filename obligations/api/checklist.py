@@ -31,7 +31,7 @@ from config.parsers import JSONParser
 from regulations.selectors import labels as catalog_labels
 from regulations.selectors import obligation_roles
 
-from ..exports import checklist_csv
+from ..exports import checklist_csv, checklist_xlsx
 from ..filters import ChecklistFilter
 from ..models import ChecklistItem, Evidence, ItemHistory, Membership
 from ..selectors import member_names
@@ -372,6 +372,10 @@ LIST_CATALOGUE_COLUMNS = [
 ]
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORTS = {"csv": (checklist_csv, "text/csv; charset=utf-8"), "xlsx": (checklist_xlsx, XLSX)}
+
+
 def _listed():
     return ChecklistItem.objects.select_related(
         "obligation__instrument", "obligation__provision", "obligation__phase"
@@ -427,7 +431,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
 
     @property
     def extra_query_params(self) -> tuple[str, ...]:
-        return ("lang",) if self.action == "export" else ()
+        return ("lang", "file") if self.action == "export" else ()
 
     def get_serializer_class(self):
         if self.action in ("retrieve", "partial_update"):
@@ -550,29 +554,35 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={(200, "text/csv"): OpenApiTypes.STR},
+        responses={(200, "text/csv"): OpenApiTypes.STR, (200, XLSX): OpenApiTypes.BINARY},
         parameters=[
             OpenApiParameter(
                 "lang",
                 str,
                 enum=["zh", "en"],
                 description="The file's language; by default the request's (Accept-Language).",
-            )
+            ),
+            OpenApiParameter("file", str, enum=[*EXPORTS], description="csv (the default) or xlsx."),
         ],
     )
     @action(detail=False, pagination_class=None)
     def export(self, request, organization_id):
-        """The checklist as CSV for auditors, in Chinese or English (UTF-8 with BOM, so
-        spreadsheet programs read the Chinese text); the list's filters apply. Each row links
-        to the item's page."""
+        """The checklist for auditors, as CSV (UTF-8 with BOM, so spreadsheet programs read the
+        Chinese text) or an Excel workbook, in Chinese or English; the list's filters and order
+        apply. Each row links to the item's page."""
         lang = request.query_params.get("lang") or language(request)
         if lang not in ("zh", "en"):
             raise serializers.ValidationError({"lang": ["Either zh or en."]})
+        kind = request.query_params.get("file") or "csv"
+        if kind not in EXPORTS:
+            raise serializers.ValidationError({"file": ["Either csv or xlsx."]})
         items = self.filter_queryset(self.get_queryset()).annotate(evidence_count=Count("evidence"))
         zone = zoneinfo.ZoneInfo(self.organization.timezone)
-        text = checklist_csv(items, request.build_absolute_uri, lang=lang, zone=zone)
-        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="checklist-{self.organization.slug}-{lang}.csv"'
+        write, content_type = EXPORTS[kind]
+        response = HttpResponse(
+            write(items, request.build_absolute_uri, lang=lang, zone=zone), content_type=content_type
+        )
+        response["Content-Disposition"] = f'attachment; filename="checklist-{self.organization.slug}-{lang}.{kind}"'
         return response
 
     @extend_schema(request=ChecklistBulkSerializer, responses={200: ChecklistItemSerializer(many=True)}, filters=False)

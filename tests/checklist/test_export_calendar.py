@@ -197,6 +197,35 @@ def test_export_neutralizes_spreadsheet_formulas(shanghai, as_alice):
     assert not row["Reason it does not apply"].startswith(("=", "+", "-", "@"))
 
 
+# --- Excel ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_excel_workbook_has_the_csv_rows_as_text(shanghai, as_alice, launched, lang):
+    from openpyxl import load_workbook
+
+    item = item_for(shanghai, MANAGEMENT)
+    patch_item(as_alice, item, {"status": "not_applicable", "justification": "=1+1 是公式吗\x01"})
+    params = {"lang": lang, "status": ["open", "not_applicable"], "ordering": "-due_date"}
+    response = export(as_alice, shanghai, {**params, "file": "xlsx"})
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"].endswith(f'-{lang}.xlsx"')
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.title == ("清单" if lang == "zh" else "Checklist") and sheet.freeze_panes == "A2"
+    table = [["" if c.value is None else str(c.value) for c in row] for row in sheet.iter_rows()]
+    text = export(as_alice, shanghai, params).content.decode("utf-8-sig").replace("\x01", "\ufffd")
+    assert table == list(csv.reader(io.StringIO(text)))  # the same rows, filters and order as the CSV
+    assert any(cell.endswith("是公式吗\ufffd") for row in table for cell in row)  # XML holds no \x01
+    assert table[0] == (HEADER_ZH if lang == "zh" else HEADER)
+    # Typed text stays text: no cell is a formula.
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_export_names_a_bad_file_kind(shanghai, as_alice):
+    response = as_alice.get(url(shanghai, "checklist/export/"), {"file": "pdf"})
+    assert response.status_code == 400 and "file" in response.json()
+
+
 # --- Calendar feeds ------------------------------------------------------------------------
 
 
