@@ -24,7 +24,6 @@ from regulations.applicability import (
     Result,
     Rule,
     Rulebook,
-    RuledOut,
     evaluate,
     validate_answers,
 )
@@ -233,17 +232,6 @@ class _Writer:
                 self.memo[key] = verdict
         return orjson.Fragment(self.static[rule.id] + verdict)
 
-    def ruled_out(self, result: Result) -> list[orjson.Fragment]:
-        """What does not apply, in the rulebook's order, without expanding ruled-out runs."""
-        entries = []
-        for part in result.parts:
-            if isinstance(part, RuledOut):
-                if not part.preview:
-                    entries += [self.entry(Evaluation(rule, DNA, part.reasons, [], False)) for rule in part.rules]
-            elif part.outcome is DNA and not part.preview:
-                entries.append(self.entry(part))
-        return entries
-
     def _verdict(self, evaluation: Evaluation) -> dict:
         rule, lang, labels = evaluation.rule, self.lang, self.labels
         return {
@@ -283,7 +271,7 @@ def result_data(result: Result, *, book: Rulebook, lang: str, groups: list[str] 
     }
     for outcome in (Outcome.APPLIES, Outcome.NEEDS_REVIEW):
         data[outcome.value] = [writer.entry(e) for e in result.group(outcome)] if outcome.value in wanted else []
-    data[DNA.value] = writer.ruled_out(result) if DNA.value in wanted else []
+    data[DNA.value] = [writer.entry(e) for e in result.group(DNA)] if DNA.value in wanted else []
     data["preview"] = [writer.entry(e) for e in result.decided if e.preview and e.outcome is not DNA]
     return data
 

@@ -254,8 +254,7 @@ def _anchors(organization: Organization, book) -> dict[int, dt.date]:
 
 def checklist_plan(organization: Organization, *, as_of: dt.date | None = None) -> Plan:
     as_of = as_of or organization_today(organization)
-    book = selectors.rulebook()
-    calendar = selectors.work_calendar()
+    book, calendar = selectors.current()  # one version query for both
     events = list(OrganizationEvent.objects.filter(organization=organization).order_by("date", "id"))
     result = evaluate(
         book,
@@ -469,6 +468,9 @@ def _change(old, new) -> dict:
     return {"from": plain(old), "to": plain(new)}
 
 
+RESYNC_CHUNK = 200  # organizations read, and evaluated for a catalogue change, at a time
+
+
 def checklist_sync_all(*, cause: dict, dry_run: bool = False) -> list[Plan]:
     """Every organization, e.g. after a new holiday schedule, or daily. Each organization is
     synced in its own transaction, so the run holds no lock longer than one checklist's sync."""
@@ -476,9 +478,6 @@ def checklist_sync_all(*, cause: dict, dry_run: bool = False) -> list[Plan]:
     for organization in Organization.objects.order_by("pk").iterator(chunk_size=RESYNC_CHUNK):
         plans.append(checklist_plan(organization) if dry_run else checklist_sync(organization, cause=cause))
     return plans
-
-
-RESYNC_CHUNK = 200
 
 
 def checklist_resync(obligations: frozenset[int] | None, *, cause: dict, dry_run: bool = False) -> list[Plan]:

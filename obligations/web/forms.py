@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..errors import DomainError, ServiceError
 from ..models import ChecklistItem, Membership, Organization
+from ..services.checklist import UNCHANGED
 
 
 def show_errors(form: forms.Form, error: DomainError) -> None:
@@ -54,8 +55,14 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
-        people = [(str(m.user_id), m.user.username) for m in members]
-        self.fields["assignee"].choices = [("", _("Unchanged")), ("none", _("Nobody")), *people]
+        self.people = {str(m.user_id): m.user for m in members}
+        choices = [(key, user.username) for key, user in self.people.items()]
+        self.fields["assignee"].choices = [("", _("Unchanged")), ("none", _("Nobody")), *choices]
+
+    def clean_assignee(self):
+        """The member chosen (a user), None for nobody, or UNCHANGED."""
+        value = self.cleaned_data["assignee"]
+        return UNCHANGED if not value else None if value == "none" else self.people[value]
 
     def clean(self):
         data = super().clean()
@@ -67,7 +74,7 @@ class BulkForm(forms.Form):
             versions[int(pk)] = int(version)
         if not versions:
             raise forms.ValidationError(_("Choose at least one item."))
-        if not (data.get("status") or data.get("assignee") or data.get("justification")):
+        if not (data.get("status") or data.get("assignee") is not UNCHANGED or data.get("justification")):
             raise forms.ValidationError(_("Choose what to change: a status, an assignee or a justification."))
         if data.get("status") == ChecklistItem.Status.NOT_APPLICABLE and not data.get("justification", "").strip():
             self.add_error("justification", _("Say why the items do not apply."))

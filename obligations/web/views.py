@@ -210,18 +210,13 @@ def checklist_bulk(request):
     query = QueryDict(request.POST.get("query", "")).urlencode()  # the page's filters, back as they were
     if form.is_valid():
         data = form.cleaned_data
-        assignee = checklist.UNCHANGED
-        if data["assignee"] == "none":
-            assignee = None
-        elif data["assignee"]:
-            assignee = _members(request.organization).get(user_id=int(data["assignee"])).user
         try:
             updated = checklist.items_update(
                 request.organization,
                 actor=request.user,
                 versions=data["versions"],
                 status=data["status"] or None,
-                assignee=assignee,
+                assignee=data["assignee"],
                 justification=data["justification"] or None,
             )
         except ServiceError as error:
