@@ -56,7 +56,9 @@ def validate_ordering(value: str) -> None:
     unknown = [term.lstrip("-") for term in _ordering_terms(value) if term.lstrip("-") not in ORDERINGS]
     if unknown:
         # The choices are in the API's documentation; a page's own links never make a bad one.
-        raise FormError(_("The list cannot be ordered by “%(names)s”.") % {"names": ", ".join(unknown)})
+        # The names go in as params: the message is formatted once more when shown, and a "%" in
+        # what was typed must not be read as a placeholder.
+        raise FormError(_("The list cannot be ordered by “%(names)s”."), params={"names": ", ".join(unknown)})
 
 
 def ordered(queryset, value: str):

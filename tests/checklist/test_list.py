@@ -189,6 +189,9 @@ def test_orders_combine_and_an_unknown_one_is_a_400_naming_it(busy):
     response = client.get(url(organization, "checklist/"), {"ordering": "status,bogus"})
     assert response.status_code == 400 and "ordering" in response.json()
     assert "bogus" in str(response.json()["ordering"])
+    # What was typed is quoted as typed, even a "%" (found by the schema fuzzer: it was a 500).
+    response = client.get(url(organization, "checklist/"), {"ordering": "50%s", "status": "null"})
+    assert response.status_code == 400 and "50%s" in response.json()["ordering"][0]
 
 
 def test_default_order_is_by_due_date_then_id(busy):
