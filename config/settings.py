@@ -282,6 +282,8 @@ REST_FRAMEWORK: dict[str, Any] = {
         "user": env.str("THROTTLE_USER", default="1200/min"),  # per signed-in user or token
         "tokens": env.str("THROTTLE_TOKENS", default="20/hour"),  # creating API tokens
         "invitations": env.str("THROTTLE_INVITATIONS", default="30/hour"),  # accepting invitation codes
+        # Audit packs: a PDF of a whole checklist takes seconds of a worker's time.
+        "audit_packs": env.str("THROTTLE_AUDIT_PACKS", default="60/hour"),
     },
     # orjson: 0.03 ms instead of 0.6 ms for a 100 KB applicability answer (bench/README.md).
     # Field errors of a list are keyed by position (an int), which JSON writes as a string.
@@ -322,5 +324,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # django-axes logs every successful sign-in at INFO; failures and lockouts come as warnings.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # WeasyPrint logs each page it lays out at INFO, and that it embeds a whole font (see
+    # README, "PDF files") at WARNING.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

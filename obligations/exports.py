@@ -1,4 +1,4 @@
-"""The checklist as a file for auditors (CSV or an Excel workbook, the same rows), in the
+"""The checklist as a file for auditors (CSV, an Excel workbook or a PDF, the same rows), in the
 reader's language: headers and values in words (statuses, phases, reasons, how each date was
 counted), each item named as everywhere else and linked to its page. Codes and database ids
 stay in the API."""
@@ -8,9 +8,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -18,9 +23,14 @@ from openpyxl.styles import Font
 
 from regulations import selectors
 
+from .errors import ServiceError
 from .models import ChecklistItem
 from .services.checklist import reasons_in
 from .wording import due_basis_text, in_language, superseded_text
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
 
 COLUMNS = [
     _("Item"),
@@ -104,21 +114,76 @@ def checklist_csv(items: Iterable[ChecklistItem], link, *, lang: str, zone: dt.t
 
 @in_language
 def checklist_xlsx(items: Iterable[ChecklistItem], link, *, lang: str, zone: dt.tzinfo) -> bytes:
-    """The same rows as ``checklist_csv`` in one sheet, the header row frozen and bold."""
+    """The same rows as ``checklist_csv`` in one sheet."""
+    header, *rows = _rows(items, link, lang, zone)
+    return workbook([Table(str(_("Checklist")), header, rows)])
+
+
+# What the PDF shows of the CSV's columns: a page is narrower than a sheet. The file's other
+# columns (the quote, the reasons, the links) are in the CSV and the workbook.
+PDF_COLUMNS = [0, 5, 10, 11, 12, 13, 15, 16, 17]
+
+
+@in_language
+def checklist_pdf(items: Iterable[ChecklistItem], link, *, lang: str, zone: dt.tzinfo, organization) -> bytes:
+    """The checklist as a printable table, under the organization's name and the time it was made."""
+    header, *rows = _rows(items, link, lang, zone)
+    columns, rows = [header[i] for i in PDF_COLUMNS], [[r[i] for i in PDF_COLUMNS] for r in rows]
+    table = Table(str(_("Checklist")), columns, rows, widths=(30, 7, 7, 8, 16, 7, 8, 12, 5))
+    heading = [
+        (_("Organization"), organization.name),
+        (_("Generated at"), f"{timezone.now().astimezone(zone):%Y-%m-%d %H:%M}"),
+        (_("Items"), str(len(rows))),
+    ]
+    return pdf_document(str(_("Checklist")), heading, [table], lang=lang)
+
+
+@dataclass
+class Table:
+    """One sheet of a workbook, one section of a PDF: a title, column names and rows."""
+
+    title: str
+    columns: list[str]
+    rows: list[list]
+    widths: tuple[int, ...] = ()  # the PDF's column widths, in percent; equal when not given
+
+
+def workbook(tables: list[Table]) -> bytes:
+    """An Excel workbook, one sheet per table, each header row bold and frozen."""
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None  # a new workbook has one sheet
-    sheet.title = str(_("Checklist"))
-    for row in _rows(items, link, lang, zone):
-        # A workbook is XML, which cannot hold most control characters: each shows as U+FFFD.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in row])
-        # Every text is stored as text: openpyxl would store one starting with "=" as a formula.
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
+    book.remove(book.active)  # a new workbook has one empty sheet
+    for table in tables:
+        # Sheet names are at most 31 characters and may not contain []:*?/\
+        sheet = book.create_sheet(re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31])
+        for row in [table.columns, *table.rows]:
+            # A workbook is XML, which cannot hold most control characters: each shows as U+FFFD.
+            sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in row])
+            # Every text is stored as text: openpyxl would store one starting with "=" as a formula.
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def pdf_document(title: str, heading: list, tables: list[Table], *, lang: str) -> bytes:
+    """A PDF (A4 landscape, a CJK font from the system's packages) of a title, (label, value)
+    heading lines and tables whose header rows repeat on every page."""
+    try:
+        # Imported here: it loads Pango through cffi, which a machine without it lacks, and
+        # only the PDF downloads need it.
+        from weasyprint import HTML
+    except OSError:
+        raise ServiceError(
+            "file",
+            gettext("PDF files cannot be made on this server (it lacks the Pango library); choose another file."),
+        ) from None
+    html = render_to_string(
+        "exports/document.html",
+        {"title": title, "heading": heading, "tables": tables, "html_lang": "zh-Hans" if lang == "zh" else "en"},
+    )
+    return HTML(string=html).write_pdf()

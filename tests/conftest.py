@@ -1,5 +1,6 @@
 import copy
 import os
+import shutil
 
 import pytest
 
@@ -19,6 +20,22 @@ def require_service(variable: str, what: str) -> str:
             pytest.fail(message + " (required in CI)")
         pytest.skip(message)
     return value
+
+
+@pytest.fixture
+def pdf_tools() -> None:
+    """PDF tests need Pango (for WeasyPrint) and poppler's pdftotext, pdffonts and pdftoppm:
+    skipped locally without them, a failure in CI."""
+    missing = [tool for tool in ("pdftotext", "pdffonts", "pdftoppm") if not shutil.which(tool)]
+    try:
+        import weasyprint  # noqa: F401  # loads Pango
+    except OSError:
+        missing.append("Pango")
+    if missing:
+        message = f"PDF tests need {', '.join(missing)} (apt-get install libpangoft2-1.0-0 poppler-utils)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture

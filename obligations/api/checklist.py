@@ -31,7 +31,7 @@ from config.parsers import JSONParser
 from regulations.selectors import labels as catalog_labels
 from regulations.selectors import obligation_roles
 
-from ..exports import checklist_csv, checklist_xlsx
+from ..exports import CSV, PDF, XLSX, checklist_csv, checklist_pdf, checklist_xlsx
 from ..filters import ChecklistFilter
 from ..models import ChecklistItem, Evidence, ItemHistory, Membership
 from ..selectors import member_names
@@ -372,8 +372,7 @@ LIST_CATALOGUE_COLUMNS = [
 ]
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXPORTS = {"csv": (checklist_csv, "text/csv; charset=utf-8"), "xlsx": (checklist_xlsx, XLSX)}
+EXPORTS = {"csv": (checklist_csv, CSV), "xlsx": (checklist_xlsx, XLSX), "pdf": (checklist_pdf, PDF)}
 
 
 def _listed():
@@ -554,7 +553,11 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={(200, "text/csv"): OpenApiTypes.STR, (200, XLSX): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, XLSX): OpenApiTypes.BINARY,
+            (200, PDF): OpenApiTypes.BINARY,
+        },
         parameters=[
             OpenApiParameter(
                 "lang",
@@ -562,25 +565,27 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
                 enum=["zh", "en"],
                 description="The file's language; by default the request's (Accept-Language).",
             ),
-            OpenApiParameter("file", str, enum=[*EXPORTS], description="csv (the default) or xlsx."),
+            OpenApiParameter("file", str, enum=[*EXPORTS], description="csv (the default), xlsx or pdf."),
         ],
     )
     @action(detail=False, pagination_class=None)
     def export(self, request, organization_id):
         """The checklist for auditors, as CSV (UTF-8 with BOM, so spreadsheet programs read the
-        Chinese text) or an Excel workbook, in Chinese or English; the list's filters and order
-        apply. Each row links to the item's page."""
+        Chinese text), an Excel workbook or a PDF (fewer columns), in Chinese or English; the
+        list's filters and order apply. Each row of the CSV and the workbook links to the item's page."""
         lang = request.query_params.get("lang") or language(request)
         if lang not in ("zh", "en"):
             raise serializers.ValidationError({"lang": ["Either zh or en."]})
         kind = request.query_params.get("file") or "csv"
         if kind not in EXPORTS:
-            raise serializers.ValidationError({"file": ["Either csv or xlsx."]})
+            raise serializers.ValidationError({"file": ["One of csv, xlsx or pdf."]})
         items = self.filter_queryset(self.get_queryset()).annotate(evidence_count=Count("evidence"))
         zone = zoneinfo.ZoneInfo(self.organization.timezone)
         write, content_type = EXPORTS[kind]
+        # A printed page says whose it is and when it was made; a sheet has no room for it.
+        extra = {"organization": self.organization} if kind == "pdf" else {}
         response = HttpResponse(
-            write(items, request.build_absolute_uri, lang=lang, zone=zone), content_type=content_type
+            write(items, request.build_absolute_uri, lang=lang, zone=zone, **extra), content_type=content_type
         )
         response["Content-Disposition"] = f'attachment; filename="checklist-{self.organization.slug}-{lang}.{kind}"'
         return response

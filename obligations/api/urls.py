@@ -24,6 +24,7 @@ organization_urls = [
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("applicability/", views.OrganizationApplicabilityView.as_view(), name="organization-applicability"),
     path("questions/", views.QuestionsView.as_view(), name="questions"),
+    path("audit-pack/", views.AuditPackView.as_view(), name="audit-pack"),
     path("preferences/", views.ReminderPreferencesView.as_view(), name="reminder-preferences"),
     path("reminder-policy/", views.ReminderPolicyView.as_view(), name="reminder-policy"),
     *scoped.urls,

@@ -1,6 +1,7 @@
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
@@ -14,8 +15,9 @@ from config.parsers import JSONParser
 from config.throttles import InvitationThrottle
 from regulations import selectors as catalog
 
-from .. import selectors, services
+from .. import auditpack, selectors, services
 from ..access import ADMINS, EVERYONE
+from ..exports import PDF, XLSX
 from ..filters import ReminderFilter
 from ..models import (
     ApiToken,
@@ -28,7 +30,7 @@ from ..models import (
     ProfileVersion,
     Reminder,
 )
-from ..services import calendar, reminders
+from ..services import calendar, checklist, reminders
 from . import applicability, serializers
 from .base import OrganizationAPIView, OrganizationViewSet, scoped
 
@@ -278,6 +280,40 @@ class OrganizationApplicabilityView(OrganizationAPIView):
         profile, events, options = _organization_result(self, request)
         data = applicability.run(request, answers=profile.answers, events=events, options=options)
         return Response({**data, "profile_version": profile.number})
+
+
+class AuditPackQuerySerializer(drf_serializers.Serializer):
+    as_of = drf_serializers.DateField(
+        required=False, help_text="The day the pack describes (the organization's time zone); by default today."
+    )
+    lang = drf_serializers.ChoiceField(
+        ["zh", "en"], required=False, help_text="The file's language; by default the request's (Accept-Language)."
+    )
+    file = drf_serializers.ChoiceField(["xlsx", "pdf"], default="xlsx", help_text="An Excel workbook or a PDF.")
+
+
+class AuditPackView(OrganizationAPIView):
+    """For auditors, one file: the statement of applicability on a date (every obligation of
+    the instruments that concern the organization, applies, does not apply or needs review, and
+    why), the checklist as it stood at the end of that day with each item's history, and the
+    evidence with its SHA-256; with the catalogue version and a hash of the content."""
+
+    throttle_scope = "audit_packs"
+
+    @extend_schema(
+        parameters=[AuditPackQuerySerializer],
+        responses={(200, XLSX): OpenApiTypes.BINARY, (200, PDF): OpenApiTypes.BINARY},
+    )
+    def get(self, request, organization_id):
+        query = AuditPackQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        return auditpack.download(
+            self.organization,
+            as_of=data.get("as_of") or checklist.organization_today(self.organization),
+            lang=data.get("lang") or language(request),
+            kind=data["file"],
+        )
 
 
 class QuestionsView(OrganizationAPIView):

@@ -82,6 +82,20 @@ class BulkForm(forms.Form):
         return data
 
 
+class AuditPackForm(forms.Form):
+    as_of = forms.DateField(
+        label=_("As of"),
+        help_text=_("The checklist as it stood at the end of this day, and what applied on it."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    lang = forms.ChoiceField(label=_("Language"), choices=Membership.Language.choices)
+    file = forms.ChoiceField(
+        label=_("File"),
+        choices=[("pdf", _("PDF, to read and print")), ("xlsx", _("Excel workbook, to sort and filter"))],
+        widget=forms.RadioSelect,
+    )
+
+
 class CommentForm(forms.Form):
     text = forms.CharField(label=_("Comment"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -13,6 +13,7 @@ organization = [
     path("profile/", views.profile_page, name="web-profile"),
     path("preferences/", views.preferences_page, name="web-preferences"),
     path("audit/", views.audit_page, name="web-audit"),
+    path("audit-pack/", views.audit_pack_page, name="web-audit-pack"),
 ]
 
 urlpatterns = [

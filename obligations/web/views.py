@@ -28,7 +28,7 @@ from regulations import selectors as catalog
 from regulations.applicability import members, validate_answers
 from regulations.models import Fact, Instrument, Obligation, Provision
 
-from .. import access, selectors, services
+from .. import access, auditpack, selectors, services
 from ..errors import DomainError, ServiceError, StaleVersion
 from ..filters import DEFAULT_ORDERING, ChecklistFilter
 from ..models import AuditEvent, CalendarFeed, ChecklistItem, Membership
@@ -516,6 +516,24 @@ def preferences_page(request):
             return redirect("web-preferences", organization_id=request.organization.pk)
     feeds = CalendarFeed.objects.filter(organization=request.organization, created_by=request.user)
     return _page(request, "web/preferences.html", {"form": form, "feed_form": feed_form, "feeds": feeds})
+
+
+@member_page
+@require_safe
+def audit_pack_page(request):
+    """The audit pack's choices (a date, a language, a file); with them, the file itself."""
+    initial = {"as_of": request.organization_today, "lang": language(request), "file": "pdf"}
+    form = forms.AuditPackForm(request.GET if "file" in request.GET else None, initial=initial)
+    if form.is_valid():
+        try:
+            return auditpack.download(
+                request.organization,
+                kind=form.cleaned_data["file"],
+                **{key: form.cleaned_data[key] for key in ("as_of", "lang")},
+            )
+        except DomainError as error:
+            forms.show_errors(form, error)
+    return _page(request, "web/audit_pack.html", {"form": form})
 
 
 @member_page(view_roles=access.ADMINS)

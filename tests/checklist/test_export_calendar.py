@@ -222,7 +222,7 @@ def test_excel_workbook_has_the_csv_rows_as_text(shanghai, as_alice, launched, l
 
 
 def test_export_names_a_bad_file_kind(shanghai, as_alice):
-    response = as_alice.get(url(shanghai, "checklist/export/"), {"file": "pdf"})
+    response = as_alice.get(url(shanghai, "checklist/export/"), {"file": "docx"})
     assert response.status_code == 400 and "file" in response.json()
 
 

@@ -222,6 +222,7 @@ REGISTRY: dict[str, Entry] = {
     "reminder-policy": Entry(bodies={"patch": {"days_before": [3, 0]}}),
     "reminder-preferences": Entry(bodies={"patch": {"reminder_hour": 8}}, viewers_write=True),
     "audit-event-list": Entry(),
+    "audit-pack": Entry(),
 }
 
 
@@ -513,6 +514,7 @@ class PageEntry:
 
 PAGE_REGISTRY: dict[str, PageEntry] = {
     "web-audit": PageEntry(),
+    "web-audit-pack": PageEntry(),
     "web-dashboard": PageEntry(),
     "web-checklist": PageEntry(),
     "web-opportunities": PageEntry(),

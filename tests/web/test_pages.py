@@ -8,6 +8,7 @@ from django.test import Client
 
 from obligations import selectors, services
 from obligations.models import ChecklistItem, Membership
+from obligations.services import checklist
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,10 @@ def signed_in(user, **kwargs) -> Client:
     client = Client(**kwargs)
     client.force_login(user)
     return client
+
+
+def selectors_today(organization) -> str:
+    return checklist.organization_today(organization).isoformat()
 
 
 def pages(organization, item):
@@ -247,15 +252,31 @@ def test_checklist_page_changes_the_selected_items_at_once(people):
     assert {ChecklistItem.objects.get(pk=i.pk).status for i in items} == {"not_applicable"}
 
 
-def test_checklist_page_downloads_carry_its_filters_and_language(people):
+def test_checklist_page_downloads_carry_its_filters_and_language(people, pdf_tools):
     organization = people["organization"]
     client = signed_in(people["viewer"], HTTP_ACCEPT_LANGUAGE="zh-hans")
     page = client.get(f"/organizations/{organization.pk}/checklist/", {"q": "深度合成", "ordering": "status"})
     links = re.findall(r'href="(/api/v1/organizations/\d+/checklist/export/[^"]*)" download', page.content.decode())
-    assert len(links) == 2
+    assert len(links) == 3
     xlsx = links[0].replace("&amp;", "&")
     assert "q=%E6%B7%B1%E5%BA%A6%E5%90%88%E6%88%90" in xlsx and "ordering=status" in xlsx and "lang=zh" in xlsx
     response = client.get(xlsx)  # the signed-in session is enough, and a viewer may download
     assert response.status_code == 200 and response["Content-Disposition"].endswith('-zh.xlsx"')
     csv_text = client.get(links[1].replace("&amp;", "&")).content.decode("utf-8-sig")
     assert csv_text.startswith("事项") and "深度合成" in csv_text
+    pdf = client.get(links[2].replace("&amp;", "&"))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+
+
+def test_audit_pack_page_downloads_the_chosen_file_and_names_a_bad_date(people):
+    organization = people["organization"]
+    client = signed_in(people["viewer"], HTTP_ACCEPT_LANGUAGE="zh-hans")
+    base = f"/organizations/{organization.pk}/audit-pack/"
+    page = client.get(base).content.decode()
+    assert 'type="date"' in page and 'value="pdf"' in page and "审计材料包" in page
+    today = selectors_today(organization)
+    response = client.get(base, {"as_of": today, "lang": "en", "file": "xlsx"})
+    assert response["Content-Disposition"] == f'attachment; filename="audit-pack-acme-{today}-en.xlsx"'
+    page = client.get(base, {"as_of": "2001-01-01", "lang": "zh", "file": "xlsx"})
+    assert page.status_code == 200 and "组织于" in page.content.decode()  # on the form, in words, no file
+    assert "Content-Disposition" not in page
