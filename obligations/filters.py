@@ -111,6 +111,19 @@ class ChecklistFilter(django_filters.FilterSet):
         "updated_at, id. Items without a date or an assignee come last.",
     )
 
+    def __init__(self, data=None, *args, **kwargs):
+        # An empty value means "any": what a form's empty choice sends (status=&phase=), in the
+        # page's filter form as in a client's query built from one.
+        if data is not None:
+            data = data.copy()
+            for key in list(data):
+                values = [value for value in data.getlist(key) if value != ""]
+                if values:
+                    data.setlist(key, values)
+                else:
+                    del data[key]
+        super().__init__(data, *args, **kwargs)
+
     class Meta:
         model = ChecklistItem
         fields: list[str] = []

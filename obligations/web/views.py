@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +28,7 @@ from regulations import selectors as catalog
 from regulations.applicability import members, validate_answers
 from regulations.models import Fact, Instrument, Obligation, Provision
 
-from .. import access, auditpack, selectors, services
+from .. import access, auditpack, charts, selectors, services
 from ..errors import DomainError, ServiceError, StaleVersion
 from ..filters import DEFAULT_ORDERING, ChecklistFilter
 from ..models import AuditEvent, CalendarFeed, ChecklistItem, Membership
@@ -125,20 +125,19 @@ def _items(request):
 @require_safe
 def dashboard(request):
     items = _items(request)
-    today = request.organization_today
+    today, lang = request.organization_today, language(request)
     late = items.overdue(today)
     upcoming = items.actionable().filter(due_date__gte=today, due_date__lte=today + dt.timedelta(days=30))
     related = ("obligation__instrument", "obligation__provision")
     context = {
         "by_status": dict(items.values_list("status").annotate(n=Count("id")).order_by()),
-        "by_phase": items.values("obligation__phase__key", "obligation__phase__name_zh", "obligation__phase__name_en")
-        .annotate(n=Count("id"), open=Count("id", filter=Q(status__in=ChecklistItem.OPEN_STATUSES)))
-        .order_by("-n"),
-        "by_instrument": items.values(
-            "obligation__instrument__code", "obligation__instrument__title_zh", "obligation__instrument__title_en"
-        )
-        .annotate(n=Count("id"), done=Count("id", filter=Q(status=ChecklistItem.Status.DONE)))
-        .order_by("-n"),
+        "by_phase": charts.progress(items, "obligation__phase__key", (f"obligation__phase__name_{lang}",)),
+        "by_instrument": charts.progress(
+            items,
+            "obligation__instrument__code",
+            (f"obligation__instrument__short_title_{lang}", f"obligation__instrument__title_{lang}"),
+        ),
+        "legend": [(status.value, status.label) for status in charts.STATUSES],
         "overdue": late.select_related(*related).order_by("due_date")[:20],
         "overdue_count": late.count(),
         "upcoming": upcoming.select_related(*related).order_by("due_date")[:20],
@@ -155,6 +154,13 @@ def dashboard(request):
         .order_by("due_date")[:20],
         "total": items.count(),
     }
+    due, done = charts.due_by_week(items, today), charts.done_by_week(items, today, timezone.get_current_timezone())
+    context.update(
+        due_weeks=due,
+        done_weeks=done,
+        due_highest=max(w.count for w in due),
+        done_highest=max(w.count for w in done),
+    )
     return _page(request, "web/dashboard.html", context)
 
 
@@ -190,12 +196,12 @@ def checklist_page(request):
     context = {
         "page": page,
         "filterset": filterset,
-        "query": params.urlencode(),
+        "query": filterset.data.urlencode(),  # without the form's empty choices
         "statuses": ChecklistItem.Status.choices,
         "phases": sorted(phases.items(), key=lambda kv: kv[1]),
         "instruments": [(i.code, i.short_title_in(lang)) for i in instruments.order_by("code")],
         "kinds": [(k, label) for k, label in Obligation.Kind.choices if Obligation.TRACKS.get(k) == "duty"],
-        "sorts": _sort_links(params),
+        "sorts": _sort_links(filterset.data),
         "bulk_form": forms.BulkForm(members=_members(request.organization)),
     }
     return _page(request, "web/checklist.html", context)

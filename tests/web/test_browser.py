@@ -1,11 +1,13 @@
 """The officer's flow in a real browser: Debian's Chromium driven by Playwright, against the
 live server. Screenshots of the main pages go to test-artifacts/screenshots/."""
 
+import io
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.conftest import IN_CI
 
@@ -94,10 +96,48 @@ def test_officer_signs_in_answers_questions_and_ticks_an_item_off(live_server, b
     page.locator(f"#{item_id} [data-status='done']").wait_for()
     assert ChecklistItem.objects.filter(organization=organization, status="done").count() == 1
 
-    # The dashboard counts it.
+    # Search, select two of the items found and put them in progress at once.
+    page.get_by_label("Search").fill("filing")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/checklist/?q=filing*")
+    found = page.locator("#checklist tbody tr")
+    assert 2 <= found.count() < total
+    assert all("filing" in found.nth(n).inner_text().lower() for n in range(found.count()))
+    still_open = found.filter(has_not=page.locator("[data-status='done']"))  # leave the one ticked off
+    chosen = [still_open.nth(n).get_attribute("id").removeprefix("item-") for n in (0, 1)]
+    for n in (0, 1):
+        still_open.nth(n).get_by_role("checkbox").check()
+    bulk = page.locator("#bulk")
+    bulk.get_by_label("Status").select_option("in_progress")
+    bulk.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/checklist/?q=filing*")  # back to the same search
+    assert set(
+        ChecklistItem.objects.filter(organization=organization, status="in_progress").values_list("pk", flat=True)
+    ) == {int(pk) for pk in chosen}
+    shoot(page, "checklist-search-bulk")
+
+    # The dashboard counts it, and its charts show it: the done part of the progress bars and
+    # this week's column of duties done.
     page.get_by_role("link", name="Dashboard", exact=True).click()
     assert page.locator("[data-count='done']").inner_text() == "1"
+    assert page.locator("#chart-phase rect.seg-done").count() == 1
+    assert page.locator("#chart-phase rect.seg-in_progress").count() >= 1
+    assert page.locator("#chart-done rect").last.locator("title").text_content().endswith(": 1")
+    page.locator("#chart-done summary").click()
+    assert page.locator("#chart-done table tbody tr").last.locator("td").last.inner_text() == "1"
     shoot(page, "dashboard")
+
+    # The audit pack, as a workbook: the statement of applicability and the checklist.
+    page.get_by_role("link", name="Audit pack", exact=True).click()
+    page.get_by_label("Excel workbook, to sort and filter").check()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename.startswith("audit-pack-acme-")
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert book.sheetnames[:2] == ["Audit pack", "Statement of applicability"]
+    current = ChecklistItem.objects.filter(organization=organization, superseded_at__isnull=True)
+    assert book["Checklist"].max_row == current.count() + 1  # duties, opportunities, expectations
+    shoot(page, "audit-pack")
 
     # The item page shows the article and why it applies.
     page.goto(f"{live_server.url}/organizations/{organization.pk}/checklist/{item_id.removeprefix('item-')}/")
@@ -118,3 +158,6 @@ def test_officer_signs_in_answers_questions_and_ticks_an_item_off(live_server, b
     phone.goto(f"{live_server.url}/organizations/{organization.pk}/checklist/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
     shoot(phone, "checklist-phone")
+    phone.goto(f"{live_server.url}/organizations/{organization.pk}/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375  # the charts fit
+    shoot(phone, "dashboard-phone")

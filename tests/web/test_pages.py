@@ -183,6 +183,12 @@ def test_checklist_page_searches_and_names_a_bad_field_in_the_readers_words(peop
     page = client.get(base, {"q": "深度合成 标识"}).content.decode()
     assert 'name="q" value="深度合成 标识"' in page  # the search stays in the form and the URL
     assert set(map(int, re.findall(r'href="/organizations/\d+/checklist/(\d+)/"', page))) == matching
+    # The filter form sends its empty choices too: they mean "any", not a wrong choice.
+    empty = dict.fromkeys(("status", "phase", "instrument", "kind", "assignee", "due_before", "overdue"), "")
+    page = client.get(base, {"q": "深度合成 标识", **empty}).content.decode()
+    assert set(map(int, re.findall(r'href="/organizations/\d+/checklist/(\d+)/"', page))) == matching
+    links = re.findall(r'<a href="([^"]*(?:ordering=|export/)[^"]*)"', page)  # sort and download links
+    assert links and not any("status=&amp;" in link for link in links)  # nor do they follow into them
 
     page = client.get(base, {"q": "备" * 201, "due_before": "someday"}).content.decode()
     assert re.search(r"<li>搜索[：:]", page) and re.search(r"<li>到期日不晚于[：:]", page)

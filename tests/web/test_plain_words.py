@@ -99,6 +99,8 @@ def pages(organization) -> dict[str, str]:
         "questionnaire": f"{base}/profile/",
         "preferences": f"{base}/preferences/",
         "audit": f"{base}/audit/",
+        "audit-pack": f"{base}/audit-pack/",
+        "audit-pack-refused": f"{base}/audit-pack/?as_of=2001-01-01&lang=zh&file=xlsx",
         "catalogue": "/catalog/",
         "instrument": f"/catalog/{instrument}/",
     }
