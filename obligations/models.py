@@ -4,12 +4,13 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .validators import date_in_range, iana_timezone, visible_text
+from .validators import date_in_range, iana_timezone, reminder_days, visible_text
 
 
 class Organization(models.Model):
@@ -84,17 +85,27 @@ class ReminderPolicy(models.Model):
     """When an organization's people are reminded of due dates."""
 
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="reminder_policy")
-    days_before = models.JSONField(default=list, help_text="Days before the due date; 0 is the day itself.")
+    days_before = models.JSONField(
+        default=list, validators=[reminder_days], help_text="Days before the due date; 0 is the day itself."
+    )
     overdue_every_days = models.PositiveSmallIntegerField(
-        default=7, help_text="Overdue reminders this often at first (0: none)."
+        default=7, validators=[MaxValueValidator(365)], help_text="Overdue reminders this often at first (0: none)."
     )
     overdue_slow_after_days = models.PositiveSmallIntegerField(
-        default=30, help_text="Days overdue after which overdue reminders slow down."
+        default=30,
+        validators=[MaxValueValidator(3650)],
+        help_text="Days overdue after which overdue reminders slow down.",
     )
     overdue_slow_every_days = models.PositiveSmallIntegerField(
-        default=30, help_text="How often overdue reminders come once they slow down."
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="How often overdue reminders come once they slow down.",
     )
-    escalate_after_days = models.PositiveSmallIntegerField(default=7, help_text="Days overdue before admins are told.")
+    escalate_after_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days overdue before admins are told.",
+    )
 
     DEFAULT_DAYS_BEFORE = (30, 7, 1, 0)
 
@@ -123,6 +134,12 @@ class ApiToken(models.Model):
 
 
 INVITATION_STATUSES = [("pending", "pending"), ("accepted", "accepted"), ("revoked", "revoked"), ("expired", "expired")]
+INVITATION_STATUS_NAMES = {
+    "pending": _("waiting to be accepted"),
+    "accepted": _("accepted"),
+    "revoked": _("revoked"),
+    "expired": _("expired"),
+}
 
 
 class Invitation(models.Model):
@@ -159,6 +176,10 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
+
+    @property
+    def status_name(self) -> str:
+        return str(INVITATION_STATUS_NAMES[self.status])
 
 
 class ProfileVersion(models.Model):

@@ -52,3 +52,13 @@ def date_in_range(value: dt.date) -> None:
             code="date_range",
             params={"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()},
         )
+
+
+def reminder_days(value) -> None:
+    """Days before a due date to remind on: at most ten whole numbers from 0 (the day itself) to 365."""
+    if not isinstance(value, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in value):
+        raise ValidationError(_("Give whole numbers of days, e.g. 30, 7, 1, 0."), code="days")
+    if len(value) > 10:
+        raise ValidationError(_("Give at most 10 days."), code="days_count")
+    if any(not 0 <= d <= 365 for d in value):
+        raise ValidationError(_("Each day must be from 0 (the due date) to 365."), code="days_range")

@@ -32,6 +32,9 @@ NAMES_AS_WRITTEN = {
     "Ctrl",
     "Mac",
     "English",
+    # The HTTP header an API token is sent in, which a program must write exactly so.
+    "Authorization",
+    "Bearer",
 }
 URL = re.compile(r"\b(?:https?|webcal)://\S+|\S+@\S+\.\w+")
 

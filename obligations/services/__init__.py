@@ -4,6 +4,7 @@ settings), ``profile`` (answers and events), ``checklist`` (sync and item change
 re-exported here."""
 
 from .accounts import (
+    account_create_with_invitation,
     audit,
     digest,
     invitation_accept,
@@ -25,6 +26,7 @@ from .profile import event_delete, event_report, profile_update
 
 __all__ = [
     "DEMO_PROFILE",
+    "account_create_with_invitation",
     "audit",
     "demo_setup",
     "digest",

@@ -7,10 +7,13 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from config.links import absolute
 
@@ -87,7 +90,7 @@ def organization_update(organization: Organization, *, actor=None, **fields) -> 
 def _keep_an_admin(membership: Membership) -> None:
     others = Membership.objects.filter(organization=membership.organization_id, role=Membership.Role.ADMIN)
     if membership.role == Membership.Role.ADMIN and not others.exclude(pk=membership.pk).exists():
-        raise ServiceError("role", "An organization needs at least one admin.")
+        raise ServiceError("role", _("An organization needs at least one admin."))
 
 
 def _valid_role(role: str) -> None:
@@ -211,7 +214,12 @@ def invitation_email_send(*, invitation_id: int, secret: str) -> bool:
     )
     if invitation is None:
         return False
-    context = {"invitation": invitation, "secret": secret, "accept_url": absolute("invitation-accept")}
+    context = {
+        "invitation": invitation,
+        "secret": secret,
+        "accept_url": absolute("invitation-accept"),
+        "join_url": absolute("web-invitation"),
+    }
     subjects, bodies = [], []
     for language in ("zh", "en"):
         with translation.override(language):
@@ -240,24 +248,32 @@ def invitation_revoke(invitation: Invitation, *, actor=None) -> None:
         )
 
 
+def _open_invitation(secret: str) -> Invitation:
+    """The invitation a code opens, locked, if it can still be accepted."""
+    invitation = (
+        Invitation.objects.select_for_update().select_related("organization").filter(digest=digest(secret)).first()
+    )
+    if invitation is None or invitation.revoked_at is not None:
+        raise ServiceError("token", _("No such invitation, or it was revoked."))
+    if invitation.accepted_at is not None:
+        raise ServiceError("token", _("This invitation has already been accepted."))
+    if invitation.expires_at < timezone.now():
+        raise ServiceError("token", _("This invitation has expired; ask for a new one."))
+    return invitation
+
+
 @transaction.atomic
 def invitation_accept(*, secret: str, user) -> Membership:
     """Join with an invitation's code. The code alone is not enough: it must be presented by a
     user whose email address is the invited one (compared without regard to case), so that a
     forwarded or leaked code lets nobody else in."""
-    invitation = Invitation.objects.select_for_update().filter(digest=digest(secret)).first()
-    if invitation is None or invitation.revoked_at is not None:
-        raise ServiceError("token", "No such invitation, or it was revoked.")
-    if invitation.accepted_at is not None:
-        raise ServiceError("token", "This invitation has already been accepted.")
-    if invitation.expires_at < timezone.now():
-        raise ServiceError("token", "This invitation has expired; ask for a new one.")
+    invitation = _open_invitation(secret)
     if (user.email or "").strip().casefold() != invitation.email.strip().casefold():
         raise ServiceError(
-            "token", "This invitation was sent to another email address; sign in as that address to accept it."
+            "token", _("This invitation was sent to another email address; sign in as that address to accept it.")
         )
     if Membership.objects.filter(organization=invitation.organization_id, user=user).exists():
-        raise ServiceError("token", "You are already a member of this organization.")
+        raise ServiceError("token", _("You are already a member of this organization."))
     invitation.accepted_at, invitation.accepted_by = timezone.now(), user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     membership = Membership.objects.create(organization=invitation.organization, user=user, role=invitation.role)
@@ -269,6 +285,25 @@ def invitation_accept(*, secret: str, user) -> Membership:
         changes={"role": _change(None, invitation.role)},
     )
     return membership
+
+
+@transaction.atomic
+def account_create_with_invitation(*, secret: str, username: str, password: str) -> Membership:
+    """A person without an account joins with an invitation: an account for the invited email
+    address (the code is the proof that it is theirs), then the invitation accepted."""
+    invitation = _open_invitation(secret)
+    User = get_user_model()
+    if User.objects.filter(email__iexact=invitation.email.strip()).exists():
+        raise ServiceError("username", _("An account with the invited email address exists already: sign in to join."))
+    user = User(username=username, email=invitation.email.strip())
+    validated(user, exclude=["password"])
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        raise ServiceError(errors={"password": list(error.messages)}) from None
+    user.set_password(password)
+    user.save()
+    return invitation_accept(secret=secret, user=user)
 
 
 # --- Reminder settings ---------------------------------------------------------------------
@@ -285,10 +320,14 @@ def reminder_preferences_update(membership: Membership, **fields) -> Membership:
 
 @transaction.atomic
 def reminder_policy_update(organization: Organization, *, actor=None, **fields):
+    """Change the organization's reminder policy; the days before are kept latest first, once each."""
     policy = reminders.policy_for(organization)
+    if isinstance(fields.get("days_before"), list) and all(isinstance(d, int) for d in fields["days_before"]):
+        fields["days_before"] = sorted(set(fields["days_before"]), reverse=True)
     changes = {k: _change(getattr(policy, k), v) for k, v in fields.items() if getattr(policy, k) != v}
     for name, value in fields.items():
         setattr(policy, name, value)
+    validated(policy, exclude=["organization"])
     policy.save()
     if changes:
         audit(AuditEvent.Action.REMINDER_POLICY_CHANGED, actor=actor, organization=organization, changes=changes)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..errors import DomainError, ServiceError
 from ..models import ChecklistItem, Membership, Organization
@@ -94,6 +95,58 @@ class AuditPackForm(forms.Form):
         choices=[("pdf", _("PDF, to read and print")), ("xlsx", _("Excel workbook, to sort and filter"))],
         widget=forms.RadioSelect,
     )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=pgettext_lazy("membership", "Role"), choices=Membership.Role.choices)
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    role = forms.ChoiceField(label=pgettext_lazy("membership", "Role"), choices=Membership.Role.choices, initial=Membership.Role.OFFICER)
+
+
+class ReminderPolicyForm(forms.Form):
+    """The policy's numbers; their limits are the model's, checked by the service."""
+
+    days_before = forms.CharField(
+        label=_("Remind this many days before the due date"),
+        help_text=_("Separated by commas; 0 is the due date itself, e.g. 30, 7, 1, 0."),
+        required=False,
+        max_length=100,
+    )
+    overdue_every_days = forms.IntegerField(label=_("Then, once overdue, every this many days (0: never)"))
+    overdue_slow_after_days = forms.IntegerField(label=_("After this many days overdue"))
+    overdue_slow_every_days = forms.IntegerField(label=_("only every this many days"))
+    escalate_after_days = forms.IntegerField(label=_("Tell the admins after this many days overdue"))
+
+    def clean_days_before(self):
+        words = [
+            w for w in self.cleaned_data["days_before"].replace("，", ",").replace("、", ",").split(",") if w.strip()
+        ]
+        if not all(w.strip().isdigit() for w in words):
+            raise forms.ValidationError(_("Give whole numbers of days, e.g. 30, 7, 1, 0."))
+        return [int(w) for w in words]
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What it is for, e.g. the reporting script."))
+
+
+class JoinForm(forms.Form):
+    code = forms.CharField(label=_("Invitation code"), max_length=200)
+
+
+class NewAccountForm(JoinForm):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password_again = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") != data.get("password_again"):
+            self.add_error("password_again", _("The two passwords differ."))
+        return data
 
 
 class CommentForm(forms.Form):

@@ -14,6 +14,7 @@ organization = [
     path("preferences/", views.preferences_page, name="web-preferences"),
     path("audit/", views.audit_page, name="web-audit"),
     path("audit-pack/", views.audit_pack_page, name="web-audit-pack"),
+    path("members/", views.members_page, name="web-members"),
 ]
 
 urlpatterns = [
@@ -22,6 +23,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("organizations/", views.organizations, name="web-organizations"),
+    path("account/tokens/", views.tokens_page, name="web-tokens"),
+    path("invitations/accept/", views.invitation_page, name="web-invitation"),
     path("organizations/<id:organization_id>/", include(organization)),
     path("catalog/", views.catalog_page, name="web-catalog"),
     path("catalog/<slug:code>/", views.instrument_page, name="web-instrument"),

@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
@@ -31,9 +32,9 @@ from regulations.models import Fact, Instrument, Obligation, Provision
 from .. import access, auditpack, charts, selectors, services
 from ..errors import DomainError, ServiceError, StaleVersion
 from ..filters import DEFAULT_ORDERING, ChecklistFilter
-from ..models import AuditEvent, CalendarFeed, ChecklistItem, Membership
+from ..models import ApiToken, AuditEvent, CalendarFeed, ChecklistItem, Invitation, Membership
 from ..selectors import member_names
-from ..services import calendar, checklist
+from ..services import calendar, checklist, reminders
 from ..services.evidence import evidence_add
 from ..wording import due_lines, keep_lines, superseded_text
 from . import forms
@@ -64,6 +65,8 @@ def member_page(view=None, *, post_roles=access.WRITERS, view_roles=access.EVERY
 def _page(request, template, context):
     memberships = (
         Membership.objects.filter(user=request.user).select_related("organization").order_by("organization__name")
+        if request.user.is_authenticated  # the invitation page is open to people without an account
+        else Membership.objects.none()
     )
     membership = getattr(request, "membership", None)
     return render(
@@ -74,6 +77,7 @@ def _page(request, template, context):
             "organization": getattr(request, "organization", None),
             "membership": membership,
             "can_write": membership is not None and access.may(membership, access.WRITERS),
+            "can_manage": membership is not None and access.may(membership, access.ADMINS),
             "today": getattr(request, "organization_today", None),
             "lang": language(request),
             # The vocabulary's names, for rows that name answers; no query unless a row needs it.
@@ -540,6 +544,154 @@ def audit_pack_page(request):
         except DomainError as error:
             forms.show_errors(form, error)
     return _page(request, "web/audit_pack.html", {"form": form})
+
+
+# --- The organization: members, invitations, reminder policy; the person's API tokens --------
+
+POLICY_NUMBERS = ("overdue_every_days", "overdue_slow_after_days", "overdue_slow_every_days", "escalate_after_days")
+
+
+@member_page(post_roles=access.ADMINS)
+@GET_OR_POST
+def members_page(request):
+    """Who belongs to the organization; admins change roles, remove members, invite people and
+    set the reminder policy, through the services the API uses."""
+    organization = request.organization
+    policy = reminders.policy_for(organization)
+    invite_form = forms.InvitationForm()
+    policy_form = forms.ReminderPolicyForm(
+        initial={
+            "days_before": ", ".join(map(str, policy.days_before)),
+            **{f: getattr(policy, f) for f in POLICY_NUMBERS},
+        }
+    )
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            done = _members_action(request, action, invite_form, policy_form)
+        except DomainError as error:
+            form = {"invite": invite_form, "policy": policy_form}.get(action)
+            if form is None:  # a role change or a removal: the refusal above the list
+                messages.error(request, error.message if isinstance(error, ServiceError) else str(error))
+                done = True
+            else:
+                forms.show_errors(form, error)
+                done = False
+        if done and not Membership.objects.filter(organization=organization, user=request.user).exists():
+            return redirect("home")  # they removed themselves
+        if done:
+            return redirect("web-members", organization_id=organization.pk)
+    context = {
+        "members": Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__username"),
+        "roles": Membership.Role.choices,
+        "invitations": Invitation.objects.filter(organization=organization).select_related("invited_by")[:100],
+        "invite_form": invite_form,
+        "policy": policy,
+        "policy_form": policy_form,
+    }
+    return _page(request, "web/members.html", context)
+
+
+def _members_action(request, action, invite_form, policy_form) -> bool:
+    """One POST of the members page; True when it succeeded (the page redirects)."""
+    organization = request.organization
+    if action in ("role", "remove"):
+        member = get_object_or_404(
+            Membership.objects.select_related("user"), pk=request.POST.get("member"), organization=organization
+        )
+        if action == "remove":
+            services.membership_remove(member, actor=request.user)
+            messages.success(request, _("%(name)s is no longer a member.") % {"name": member.user.username})
+            return True
+        role = forms.RoleForm(request.POST)
+        if role.is_valid():
+            services.membership_change_role(member, role.cleaned_data["role"], actor=request.user)
+            label = Membership.Role(role.cleaned_data["role"]).label
+            messages.success(request, _("%(name)s is now %(role)s.") % {"name": member.user.username, "role": label})
+        return True
+    if action == "revoke":
+        invitation = get_object_or_404(Invitation, pk=request.POST.get("invitation"), organization=organization)
+        services.invitation_revoke(invitation, actor=request.user)
+        messages.success(request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
+        return True
+    if action == "invite":
+        invite_form.data, invite_form.is_bound = request.POST, True
+        if not invite_form.is_valid():
+            return False
+        invitation, secret = services.invitation_create(
+            organization=organization, invited_by=request.user, **invite_form.cleaned_data
+        )
+        link = request.build_absolute_uri(reverse("web-invitation")) + "?code=" + secret
+        messages.success(
+            request,
+            _("An invitation was emailed to %(email)s. To pass it on yourself, the link, shown only now: %(link)s")
+            % {"email": invitation.email, "link": link},
+        )
+        return True
+    if action == "policy":
+        policy_form.data, policy_form.is_bound = request.POST, True
+        if not policy_form.is_valid():
+            return False
+        services.reminder_policy_update(organization, actor=request.user, **policy_form.cleaned_data)
+        messages.success(request, _("Reminder policy saved."))
+        return True
+    return False
+
+
+@login_required
+@GET_OR_POST
+def tokens_page(request):
+    """The signed-in person's API tokens: create one (its secret shown once), revoke one."""
+    form = forms.TokenForm()
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            token = get_object_or_404(ApiToken, pk=request.POST.get("token"), user=request.user)
+            services.token_revoke(token, actor=request.user)
+            messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+            return redirect("web-tokens")
+        form = forms.TokenForm(request.POST)
+        if form.is_valid():
+            try:
+                token, secret = services.token_create(user=request.user, name=form.cleaned_data["name"])
+            except DomainError as error:
+                forms.show_errors(form, error)
+            else:
+                message = _("Your new token “%(name)s”, shown only now: %(secret)s") % {
+                    "name": token.name,
+                    "secret": secret,
+                }
+                messages.success(request, message)
+                return redirect("web-tokens")
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    return _page(request, "web/tokens.html", {"form": form, "tokens": tokens})
+
+
+@GET_OR_POST
+def invitation_page(request):
+    """Join with an invitation: signed in, with its code; without an account, by choosing a user
+    name and a password for the invited address."""
+    initial = {"code": request.GET.get("code", "")}
+    signed_in = request.user.is_authenticated
+    form_class = forms.JoinForm if signed_in else forms.NewAccountForm
+    form = form_class(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if signed_in:
+                membership = services.invitation_accept(secret=data["code"].strip(), user=request.user)
+            else:
+                membership = services.account_create_with_invitation(
+                    secret=data["code"].strip(), username=data["username"], password=data["password"]
+                )
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        except DomainError as error:
+            forms.show_errors(form, error)
+        else:
+            messages.success(request, _("You joined %(name)s.") % {"name": membership.organization.name})
+            return redirect("web-dashboard", organization_id=membership.organization_id)
+    return _page(request, "web/invitation.html", {"form": form, "signed_in": signed_in})
 
 
 @member_page(view_roles=access.ADMINS)

@@ -529,6 +529,22 @@ PAGE_REGISTRY: dict[str, PageEntry] = {
     "web-item-status": PageEntry(make_object=_new_item, get=False, posts={"done": _item_form("", status="done")}),
     "web-checklist-bulk": PageEntry(get=False, posts={"selection": _bulk_form}),
     "web-profile": PageEntry(posts={"answers": {"unknown-employees": "", "employees": "12"}}),
+    "web-members": PageEntry(
+        posts={
+            "invite": {"action": "invite", "email": "newcomer@example.com", "role": "officer"},
+            "role": lambda organization: {"action": "role", "member": _new_member(organization).pk, "role": "viewer"},
+            "remove": lambda organization: {"action": "remove", "member": _new_member(organization).pk},
+            "revoke": lambda organization: {"action": "revoke", "invitation": _new_invitation(organization).pk},
+            "policy": {
+                "action": "policy",
+                "days_before": "14, 3, 0",
+                "overdue_every_days": "3",
+                "overdue_slow_after_days": "20",
+                "overdue_slow_every_days": "10",
+                "escalate_after_days": "5",
+            },
+        }
+    ),
     "web-preferences": PageEntry(
         make_object=None,
         posts={
