@@ -103,7 +103,9 @@ class RoleForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), max_length=254)
-    role = forms.ChoiceField(label=pgettext_lazy("membership", "Role"), choices=Membership.Role.choices, initial=Membership.Role.OFFICER)
+    role = forms.ChoiceField(
+        label=pgettext_lazy("membership", "Role"), choices=Membership.Role.choices, initial=Membership.Role.OFFICER
+    )
 
 
 class ReminderPolicyForm(forms.Form):
