@@ -48,7 +48,7 @@ def invite(client, organization, email: str, role: str = "officer") -> str:
             members_url(organization), {"action": "invite", "email": email, "role": role}, follow=True
         )
     assert response.status_code == 200
-    links = re.findall(r"http\S+/invitations/accept/\?code=\S+", mail.outbox[-1].body)
+    links = re.findall(r"http\S+/invitations/accept/\?code=\S+", str(mail.outbox[-1].body))
     assert len(set(links)) == 1 and len(links) == 2  # in Chinese, then in English
     link = links[0]
     return link.removeprefix("http://127.0.0.1:8000")
