@@ -314,6 +314,8 @@ SPECTACULAR_SETTINGS = {
         "LanguageEnum": "obligations.models.Membership.Language",
         "ItemTrackEnum": "obligations.models.ChecklistItem.Track",
         "LandsOnEnum": ["duty", "opportunity", "expectation", "none"],
+        "HistoryActionEnum": "obligations.models.ItemHistory.Action",
+        "AuditActionEnum": "obligations.models.AuditEvent.Action",
     },
 }
 

@@ -358,6 +358,24 @@ class ChecklistItem(models.Model):
         return bool(self.is_actionable and self.due_date and self.due_date < today)
 
 
+class ChecklistChange(models.Model):
+    """One sync that changed an organization's checklist: why it ran (``cause``, as in the
+    history) and how many items it added, set aside, restored, re-dated or reclassified. The
+    history entries it wrote point at it, so a change lists its items with their reasons."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="checklist_changes")
+    at = models.DateTimeField(auto_now_add=True)
+    cause = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, help_text='{"added": 3, "superseded": 1, "redated": 2, ...}')
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["organization", "-at", "-id"], name="change_by_organization")]
+
+    def __str__(self) -> str:
+        return f"checklist change of {self.organization_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class ItemHistory(models.Model):
     """Append-only record of every change to an item: who (null for the system), when, what
     changed from and to. Nothing updates or deletes these rows."""
@@ -383,6 +401,14 @@ class ItemHistory(models.Model):
         default=dict,
         blank=True,
         help_text="For changes the system made: the cause, why the item was set aside, how a date was counted.",
+    )
+    change = models.ForeignKey(
+        ChecklistChange,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="entries",
+        help_text="The sync that wrote it.",
     )
 
     class Meta:

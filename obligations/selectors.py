@@ -4,11 +4,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from django.db.models import Prefetch
+
 from regulations import selectors as catalog
 from regulations.applicability import Outcome, Result, decisive_questions, evaluate
 from regulations.models import EventType, Fact, Jurisdiction
 
-from .models import Membership, Organization, OrganizationEvent, ProfileVersion
+from .models import ChecklistChange, ItemHistory, Membership, Organization, OrganizationEvent, ProfileVersion
 
 
 def profile_current(organization: Organization) -> ProfileVersion:
@@ -108,3 +110,14 @@ def questionnaire(organization: Organization, *, lang: str, as_of: dt.date) -> Q
 def member_names(organization) -> dict[int, str]:
     """User id -> name of the organization's members, for history entries that keep assignees by id."""
     return dict(Membership.objects.filter(organization=organization).values_list("user_id", "user__username"))
+
+
+def checklist_changes(organization):
+    """The organization's checklist changes, newest first, with their history entries and the
+    entries' items and obligations: a fixed number of queries for any page of them."""
+    entries = ItemHistory.objects.select_related(
+        "item__obligation__instrument", "item__obligation__provision", "actor"
+    ).order_by("item__due_date", "id")
+    return ChecklistChange.objects.filter(organization=organization).prefetch_related(
+        Prefetch("entries", queryset=entries)
+    )

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from regulations import selectors
 from regulations.deadlines import explain_steps
@@ -69,6 +69,20 @@ def cause_text(cause: Mapping[str, Any] | str, *, lang: str, labels: Labels | No
     if code == "daily":
         return _("Checklist brought up to date by the daily update (next periods of recurring duties).")
     return _("Checklist updated.")
+
+
+@in_language
+def change_summary(counts: Mapping[str, int], *, lang: str) -> str:
+    """What a sync changed, counted: 新增 3 项，1 项不再适用，2 项到期日变更。"""
+    words = {
+        "added": lambda n: ngettext("%(n)s new item", "%(n)s new items", n),
+        "superseded": lambda n: ngettext("%(n)s no longer applies", "%(n)s no longer apply", n),
+        "restored": lambda n: ngettext("%(n)s applies again", "%(n)s apply again", n),
+        "redated": lambda n: ngettext("%(n)s due date moved", "%(n)s due dates moved", n),
+        "reclassified": lambda n: ngettext("%(n)s changed applicability", "%(n)s changed applicability", n),
+    }
+    parts = [words[key](n) % {"n": n} for key, n in counts.items() if n and key in words]
+    return _("%(parts)s.") % {"parts": _(", ").join(parts)} if parts else ""
 
 
 @in_language
@@ -182,7 +196,9 @@ def _value(field: str, value, people: Mapping[int, str], lang: str, labels: Labe
 
 
 @in_language
-def history_text(entry: ItemHistory, people: Mapping[int, str], *, lang: str, labels: Labels | None = None) -> str:
+def history_text(
+    entry: ItemHistory, people: Mapping[int, str], *, lang: str, labels: Labels | None = None, with_cause: bool = True
+) -> str:
     """One history entry as sentences: 王芳将状态从“待办”改为“已完成”。 followed, for a change the
     system made, by why it was made (and how a moved date was counted or why the item was set
     aside). ``people``: user id -> name, for assignees kept by id."""
@@ -209,10 +225,25 @@ def history_text(entry: ItemHistory, people: Mapping[int, str], *, lang: str, la
         sentence = str(ACTIONS.get(entry.action, ACTIONS["updated"])) % {"actor": actor}
     context = entry.context or {}
     parts = [sentence]
-    if "cause" in context:
+    if "cause" in context and with_cause:  # a list of one sync's entries says its cause once
         parts.append(cause_text(context["cause"], lang=lang, labels=labels))
     if "superseded" in context:
         parts.append(superseded_text(context["superseded"], entry.item.obligation, lang=lang, labels=labels))
     if "steps" in context:
         parts.extend(due_lines(context, lang, labels))
     return " ".join(part for part in parts if part)
+
+
+@in_language
+def change_entries(change, people: Mapping[int, str], *, lang: str, labels: Labels | None = None) -> list[dict]:
+    """The items a checklist change touched (its history entries, prefetched), each with what
+    happened to it and why; its cause is said once, by ``cause_text``."""
+    return [
+        {
+            "item": entry.item_id,
+            "title": entry.item.obligation.title_in(lang),
+            "action": entry.action,
+            "text": history_text(entry, people, lang=lang, labels=labels, with_cause=False),
+        }
+        for entry in change.entries.all()
+    ]

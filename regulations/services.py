@@ -32,10 +32,15 @@ class LoadResult:
 class _Changes:
     counts: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     obligations: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    instruments: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # For the changelog: the fields that changed, by instrument code and by obligation reference.
+    fields: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {name: dict(c) for name, c in self.counts.items()}
         out["obligation_keys"] = {k: sorted(v) for k, v in self.obligations.items()}
+        out["instrument_keys"] = {k: sorted(v) for k, v in self.instruments.items()}
+        out["changed_fields"] = dict(sorted(self.fields.items()))
         return out
 
 
@@ -99,6 +104,7 @@ class _Synced:
     created: list[Any]
     updated: list[Any]
     leftover: list[Any]  # rows in the database but not in the files: the caller retires them
+    changed: dict[tuple, list[str]] = field(default_factory=dict)  # the fields of each updated row
 
     def __getitem__(self, key: tuple) -> Any:
         return self.by_key[key]
@@ -120,6 +126,7 @@ def _sync(
     current = {tuple(getattr(o, f) for f in key_fields): o for o in existing}
     to_create, to_update, updated_fields = [], [], set()
     result: dict[tuple, Any] = {}
+    changed_by_key: dict[tuple, list[str]] = {}
     for row in rows:
         key = tuple(row[f] for f in key_fields)
         obj = current.pop(key, None)
@@ -133,6 +140,7 @@ def _sync(
                     setattr(obj, f, row[f])
                 to_update.append(obj)
                 updated_fields.update(changed)
+                changed_by_key[key] = changed
         result[key] = obj
     # Generic over the model: its _default_manager (`objects` for every catalogue model) is typed on Model.
     model._default_manager.bulk_create(to_create)
@@ -140,7 +148,7 @@ def _sync(
         model._default_manager.bulk_update(to_update, sorted(updated_fields))
     changes.counts[name]["created"] += len(to_create)
     changes.counts[name]["updated"] += len(to_update)
-    return _Synced(result, to_create, to_update, list(current.values()))
+    return _Synced(result, to_create, to_update, list(current.values()), changed_by_key)
 
 
 def _apply(catalog: Catalog) -> _Changes:
@@ -219,11 +227,15 @@ def _apply(catalog: Catalog) -> _Changes:
         [_instrument_row(d, catalog.sources[d["code"]]) for d in catalog.instruments],
         changes,
     )
+    changes.instruments["created"] += [i.code for i in instruments.created]
+    changes.instruments["updated"] += [i.code for i in instruments.updated]
+    changes.fields.update({code: fields for (code,), fields in instruments.changed.items()})
     for gone in instruments.leftover:
         if not gone.retired:
             gone.retired = True
             gone.save(update_fields=["retired"])
             changes.counts["instrument"]["retired"] += 1
+            changes.instruments["retired"].append(gone.code)
 
     for data in catalog.instruments:
         instrument = instruments[(data["code"],)]
@@ -339,6 +351,7 @@ def _apply_instrument(
     obligations = _sync(Obligation, Obligation.objects.filter(instrument=instrument), ("key",), rows, changes)
     changes.obligations["created"] += [f"{instrument.code}:{o.key}" for o in obligations.created]
     changes.obligations["updated"] += [f"{instrument.code}:{o.key}" for o in obligations.updated]
+    changes.fields.update({f"{instrument.code}:{key}": fields for (key,), fields in obligations.changed.items()})
     for gone in obligations.leftover:
         if not gone.retired:
             gone.retired = True

@@ -31,13 +31,14 @@ from config.parsers import JSONParser
 from regulations.selectors import labels as catalog_labels
 from regulations.selectors import obligation_roles
 
+from .. import selectors
 from ..exports import CSV, PDF, XLSX, checklist_csv, checklist_pdf, checklist_xlsx
 from ..filters import ChecklistFilter
-from ..models import ChecklistItem, Evidence, ItemHistory, Membership
+from ..models import ChecklistChange, ChecklistItem, Evidence, ItemHistory, Membership
 from ..selectors import member_names
 from ..services import checklist
 from ..services.evidence import SIGNATURES, evidence_add
-from ..wording import due_lines, history_text, keep_lines, superseded_text
+from ..wording import cause_text, change_entries, change_summary, due_lines, history_text, keep_lines, superseded_text
 from .applicability import PenaltySerializer, penalty_data
 from .base import OrganizationViewSet, scoped
 
@@ -624,6 +625,57 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         """What a sync would change, without changing anything."""
         plan = checklist.checklist_plan(self.organization)
         return Response({**plan.summary(), **plan.details(language(request))})
+
+
+class ChangeItemSerializer(serializers.Serializer):
+    item = serializers.IntegerField(help_text="The checklist item's id.")
+    title = serializers.CharField()
+    action = serializers.ChoiceField(choices=ItemHistory.Action.choices)
+    text = serializers.CharField(help_text="What happened to it and why, in the request's language.")
+
+
+class ChecklistChangeSerializer(serializers.ModelSerializer):
+    cause = serializers.SerializerMethodField(help_text="Why the checklist changed, in words.")
+    summary = serializers.SerializerMethodField(help_text="What changed, counted, in words.")
+    items = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChecklistChange
+        fields = ["id", "at", "cause", "summary", "counts", "items"]
+        read_only_fields = fields
+
+    def get_cause(self, change) -> str:
+        return (
+            cause_text(change.cause, lang=self.context["lang"], labels=self.context["labels"]) if change.cause else ""
+        )
+
+    def get_summary(self, change) -> str:
+        return change_summary(change.counts, lang=self.context["lang"])
+
+    @extend_schema_field(ChangeItemSerializer(many=True))
+    def get_items(self, change) -> list[dict]:
+        return change_entries(change, self.context["people"], lang=self.context["lang"], labels=self.context["labels"])
+
+
+class ChecklistChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationViewSet):
+    """What changed in the checklist, newest first: each sync that added items, set them aside,
+    restored them, moved their due dates or changed their applicability (after a catalogue
+    load, a profile change, an event, a new holiday schedule), with why in words."""
+
+    serializer_class = ChecklistChangeSerializer
+
+    def get_queryset(self):
+        return (
+            selectors.checklist_changes(self.organization)
+            if not getattr(self, "swagger_fake_view", False)
+            else ChecklistChange.objects.none()
+        )
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context.update(lang=language(self.request), labels=catalog_labels(), people=member_names(self.organization))
+        return context
 
 
 class EvidenceViewSet(mixins.RetrieveModelMixin, OrganizationViewSet):

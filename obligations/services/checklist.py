@@ -26,7 +26,15 @@ from regulations.explain import Labels, reason_text
 from regulations.models import Obligation
 
 from ..errors import ServiceError, StaleVersion
-from ..models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent, ProfileVersion
+from ..models import (
+    ChecklistChange,
+    ChecklistItem,
+    Evidence,
+    ItemHistory,
+    Organization,
+    OrganizationEvent,
+    ProfileVersion,
+)
 from ..selectors import organization_event_dates, profile_current
 from ..wording import superseded_text
 
@@ -445,6 +453,11 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
         ],
         batch_size=500,
     )
+    counts = plan.counts()
+    if any(counts.values()):  # what people are told changed: one row per sync that changed something
+        change = ChecklistChange.objects.create(organization=organization, cause=cause or {}, counts=counts)
+        for entry in history:
+            entry.change = change
     ItemHistory.objects.bulk_create(history, batch_size=500)
     summary = plan.summary()
     if any(summary[k] for k in ("added", "superseded", "restored", "redated", "reclassified")):

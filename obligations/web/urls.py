@@ -14,6 +14,7 @@ organization = [
     path("preferences/", views.preferences_page, name="web-preferences"),
     path("audit/", views.audit_page, name="web-audit"),
     path("audit-pack/", views.audit_pack_page, name="web-audit-pack"),
+    path("changes/", views.changes_page, name="web-changes"),
     path("members/", views.members_page, name="web-members"),
 ]
 

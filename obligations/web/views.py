@@ -36,7 +36,7 @@ from ..models import ApiToken, AuditEvent, CalendarFeed, ChecklistItem, Invitati
 from ..selectors import member_names
 from ..services import calendar, checklist, reminders
 from ..services.evidence import evidence_add
-from ..wording import due_lines, keep_lines, superseded_text
+from ..wording import cause_text, change_entries, change_summary, due_lines, keep_lines, superseded_text
 from . import forms
 
 GET_OR_POST = require_http_methods(["GET", "HEAD", "POST"])
@@ -526,6 +526,24 @@ def preferences_page(request):
             return redirect("web-preferences", organization_id=request.organization.pk)
     feeds = CalendarFeed.objects.filter(organization=request.organization, created_by=request.user)
     return _page(request, "web/preferences.html", {"form": form, "feed_form": feed_form, "feeds": feeds})
+
+
+@member_page
+@require_safe
+def changes_page(request):
+    """What changed in the checklist, newest first, each change with its items and why."""
+    page = Paginator(selectors.checklist_changes(request.organization), 20).get_page(request.GET.get("page"))
+    lang, labels, people = language(request), catalog.labels(), member_names(request.organization)
+    changes = [
+        {
+            "at": change.at,
+            "summary": change_summary(change.counts, lang=lang),
+            "cause": cause_text(change.cause, lang=lang, labels=labels) if change.cause else "",
+            "entries": change_entries(change, people, lang=lang, labels=labels),
+        }
+        for change in page.object_list
+    ]
+    return _page(request, "web/changes.html", {"page": page, "changes": changes})
 
 
 @member_page

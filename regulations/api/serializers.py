@@ -124,3 +124,43 @@ class CatalogVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = CatalogVersion
         fields = ["content_hash", "loaded_at", "instruments", "provisions", "obligations", "changes"]
+
+
+class ChangedSerializer(serializers.Serializer):
+    title = serializers.CharField(help_text="In the request's language.")
+    changed = serializers.ListField(
+        child=serializers.CharField(), help_text="For amended ones: what changed, in words."
+    )
+
+
+class ChangedInstrumentSerializer(ChangedSerializer):
+    instrument = serializers.CharField(help_text="The instrument's code.")
+
+
+class ChangedObligationSerializer(ChangedSerializer):
+    obligation = serializers.CharField(help_text="The obligation's reference, instrument-code:key.")
+
+
+class InstrumentChangesSerializer(serializers.Serializer):
+    added = ChangedInstrumentSerializer(many=True)
+    amended = ChangedInstrumentSerializer(many=True)
+    retired = ChangedInstrumentSerializer(many=True)
+
+
+class ObligationChangesSerializer(serializers.Serializer):
+    added = ChangedObligationSerializer(many=True)
+    amended = ChangedObligationSerializer(many=True)
+    retired = ChangedObligationSerializer(many=True)
+
+
+class CatalogChangelogSerializer(serializers.Serializer):
+    """One catalogue version and what it changed (documentation of the changelog's rows)."""
+
+    content_hash = serializers.CharField()
+    loaded_at = serializers.DateTimeField()
+    size = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Instruments, provisions and obligations in the catalogue after this load.",
+    )
+    instruments = InstrumentChangesSerializer(help_text="Instruments added, amended and retired by this load.")
+    obligations = ObligationChangesSerializer(help_text="Obligations added, amended and retired by this load.")

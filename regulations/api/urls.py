@@ -11,6 +11,7 @@ router.register("jurisdictions", views.JurisdictionViewSet, basename="jurisdicti
 router.register("facts", views.FactViewSet, basename="fact")
 router.register("events", views.EventTypeViewSet, basename="event-type")
 router.register("phases", views.PhaseViewSet, basename="phase")
+router.register("catalog/versions", views.CatalogVersionHistoryViewSet, basename="catalog-changelog")
 
 urlpatterns = [
     path("deadlines/compute", deadlines.compute_deadline, name="deadline-compute"),

@@ -5,15 +5,18 @@ import json
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiTypes, extend_schema
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from config.api import language
+
 from .. import selectors
 from ..catalog.validation import SCHEMA_PATH
-from ..models import EventType, Fact, Jurisdiction, Phase, Role
+from ..changelog import changelogs
+from ..models import CatalogVersion, EventType, Fact, Jurisdiction, Phase, Role
 from . import filters, serializers
 
 
@@ -145,3 +148,35 @@ def catalog_version(request):
     if version is None:
         return Response({"detail": "No catalogue has been loaded."}, status=404)
     return Response(serializers.CatalogVersionSerializer(version).data)
+
+
+class CatalogVersionHistoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The catalogue's changelog, newest version first: the instruments and obligations each
+    load added, amended (with what changed: the quoted text, the deadline, the conditions...)
+    and retired, named in the request's language."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    serializer_class = serializers.CatalogChangelogSerializer
+
+    def get_queryset(self):
+        return CatalogVersion.objects.order_by("-loaded_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the project paginates every list
+        logs = changelogs(list(page), language(request))
+        rows = [
+            {
+                "content_hash": version.content_hash,
+                "loaded_at": version.loaded_at,
+                "size": {
+                    "instruments": version.instruments,
+                    "provisions": version.provisions,
+                    "obligations": version.obligations,
+                },
+                **log,
+            }
+            for version, log in zip(page, logs, strict=True)
+        ]
+        return self.get_paginated_response(serializers.CatalogChangelogSerializer(rows, many=True).data)

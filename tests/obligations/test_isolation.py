@@ -28,6 +28,7 @@ from django.urls import URLResolver, get_resolver, resolve, reverse
 from obligations import services
 from obligations.models import (
     ApiToken,
+    ChecklistChange,
     ChecklistItem,
     Evidence,
     Membership,
@@ -135,6 +136,10 @@ def _new_invitation(organization):
     return invitation
 
 
+def _new_change(organization) -> ChecklistChange:
+    return ChecklistChange.objects.create(organization=organization, cause={"code": "requested", "by": "x"}, counts={})
+
+
 def _new_event(organization) -> OrganizationEvent:
     return OrganizationEvent.objects.create(
         organization=organization, type_id="request_received", date=dt.date(2025, 3, 3)
@@ -206,6 +211,8 @@ REGISTRY: dict[str, Entry] = {
     "organization-event-list": Entry(bodies={"post": {"type": "service_launched", "date": "2025-01-20"}}),
     "organization-event-detail": Entry(make_object=_new_event),
     "checklist-item-list": Entry(),
+    "checklist-change-list": Entry(),
+    "checklist-change-detail": Entry(make_object=_new_change),
     "checklist-item-detail": Entry(make_object=_new_item, bodies={"patch": {"status": "done"}}, headers=_etag),
     "checklist-item-history": Entry(make_object=_new_item),
     "checklist-item-comments": Entry(make_object=_new_item, bodies={"post": {"text": "Filed on time."}}),
@@ -515,6 +522,7 @@ class PageEntry:
 PAGE_REGISTRY: dict[str, PageEntry] = {
     "web-audit": PageEntry(),
     "web-audit-pack": PageEntry(),
+    "web-changes": PageEntry(),
     "web-dashboard": PageEntry(),
     "web-checklist": PageEntry(),
     "web-opportunities": PageEntry(),

@@ -118,6 +118,37 @@ def test_changed_and_removed_obligations_are_updated_and_retired(tree):
     assert Obligation.objects.filter(instrument__code=CODE).exists()
 
 
+def test_the_changelog_names_what_each_load_added_amended_and_retired(tree):
+    from rest_framework.test import APIClient
+
+    catalog_load()
+    text = (tree / "instruments" / f"{CODE}.yaml").read_text(encoding="utf-8")
+    first_summary = text.split("summary_en: ", 2)[2].split("\n", 1)[0]
+    amended = Obligation.objects.get(instrument__code=CODE, summary_en=first_summary.strip("'\""))
+    edit(tree, "summary_en: " + first_summary, "summary_en: Amended summary.")
+    edit(tree, "status: in_force", "status: repealed")
+    catalog_load(root=tree)
+    amended.refresh_from_db()  # named as it reads now
+
+    client = APIClient()
+    [latest, *older] = client.get("/api/v1/catalog/versions/", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    assert older and latest["size"]["obligations"] == Obligation.objects.filter(retired=False).count()
+    assert latest["obligations"] == {
+        "added": [],
+        "amended": [{"obligation": f"{CODE}:{amended.key}", "title": amended.title_in("en"), "changed": ["summary"]}],
+        "retired": [],
+    }
+    [instrument] = latest["instruments"]["amended"]
+    assert (instrument["instrument"], instrument["changed"]) == (CODE, ["status"])
+    zh = client.get("/api/v1/catalog/versions/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"][0]
+    assert zh["instruments"]["amended"][0] == {"instrument": CODE, "title": instrument_title_zh(), "changed": ["状态"]}
+    assert zh["obligations"]["amended"][0]["changed"] == ["摘要"]
+
+
+def instrument_title_zh() -> str:
+    return Instrument.objects.get(code=CODE).title_zh
+
+
 def test_load_catalog_command_reports_errors_and_unchanged(tree, capsys, monkeypatch):
     catalog_load()
     call_command("load_catalog")

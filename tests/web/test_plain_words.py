@@ -101,6 +101,7 @@ def pages(organization) -> dict[str, str]:
         "audit": f"{base}/audit/",
         "audit-pack": f"{base}/audit-pack/",
         "members": f"{base}/members/",
+        "changes": f"{base}/changes/",
         "tokens": "/account/tokens/",
         "join": "/invitations/accept/?code=inv_unknown",
         "audit-pack-refused": f"{base}/audit-pack/?as_of=2001-01-01&lang=zh&file=xlsx",
