@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from obligations import services
-from obligations.models import ApiToken, ChecklistItem, Evidence, Invitation, Membership, Organization
+from obligations.models import ApiToken, ChecklistChange, ChecklistItem, Evidence, Invitation, Membership, Organization
 from obligations.services import calendar
 from tests.factories import SHANGHAI_APP, MembershipFactory, OrganizationFactory, UserFactory, api_client
 
@@ -73,6 +73,7 @@ class World:
     evidence: Evidence
     invitation: Invitation
     feed_id: int
+    change_id: int  # the checklist change the event made
 
     @property
     def api(self) -> APIClient:
@@ -118,6 +119,7 @@ def build_world(slug: str = "lingang") -> World:
         evidence=Evidence.objects.get(item=item),
         invitation=invitation,
         feed_id=feed.pk,
+        change_id=ChecklistChange.objects.filter(organization=organization).latest("at", "id").pk,
     )
 
 

@@ -54,6 +54,7 @@ def path_parameters(path: str, world: World) -> dict:
     """Real objects for every path parameter, so that requests reach the code behind the 404."""
     ids: dict[str, int | str] = {
         "/checklist/": world.item.pk,
+        "/changes/": world.change_id,
         "/members/": world.viewer.pk,  # never the admin's own membership
         "/events/": world.event_id,
         "/invitations/": world.invitation.pk,
