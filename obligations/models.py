@@ -609,3 +609,18 @@ class AuditEvent(models.Model):
             return Membership.Role(value).label if field == "role" and value in Membership.Role.values else value
 
         return [(readable(f, c["from"]), readable(f, c["to"])) for f, c in self.changes.items()]
+
+
+class ChangeNotice(models.Model):
+    """A checklist change told to one person in one reminder digest: the ledger that tells each
+    change once per person (a digest that is dropped gives its changes back to the next)."""
+
+    change = models.ForeignKey(ChecklistChange, on_delete=models.CASCADE, related_name="notices")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    digest = models.ForeignKey(ReminderDigest, on_delete=models.CASCADE, related_name="notices")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["change", "recipient"], name="change_told_once")]
+
+    def __str__(self) -> str:
+        return f"change {self.change_id} told to {self.recipient_id}"

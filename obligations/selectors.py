@@ -112,12 +112,16 @@ def member_names(organization) -> dict[int, str]:
     return dict(Membership.objects.filter(organization=organization).values_list("user_id", "user__username"))
 
 
+def change_entries_queryset():
+    """A change's history entries with what their words need (items, obligations, actors)."""
+    return ItemHistory.objects.select_related(
+        "item__obligation__instrument", "item__obligation__provision", "actor"
+    ).order_by("item__due_date", "id")
+
+
 def checklist_changes(organization):
     """The organization's checklist changes, newest first, with their history entries and the
     entries' items and obligations: a fixed number of queries for any page of them."""
-    entries = ItemHistory.objects.select_related(
-        "item__obligation__instrument", "item__obligation__provision", "actor"
-    ).order_by("item__due_date", "id")
     return ChecklistChange.objects.filter(organization=organization).prefetch_related(
-        Prefetch("entries", queryset=entries)
+        Prefetch("entries", queryset=change_entries_queryset())
     )

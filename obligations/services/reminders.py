@@ -36,6 +36,7 @@ import logging
 import smtplib
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any, cast
@@ -45,15 +46,19 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from config.links import absolute
+from regulations import selectors as catalog
 from regulations.deadlines import weekday_name
 
+from .. import selectors
 from ..models import (
+    ChangeNotice,
+    ChecklistChange,
     ChecklistItem,
     ChecklistItemQuerySet,
     Membership,
@@ -62,7 +67,8 @@ from ..models import (
     ReminderDigest,
     ReminderPolicy,
 )
-from ..wording import django_language
+from ..selectors import member_names
+from ..wording import cause_text, change_entries, change_summary, django_language
 
 logger = logging.getLogger(__name__)
 
@@ -346,7 +352,37 @@ def assemble(
                 )
             )
     Reminder.objects.bulk_create(rows, batch_size=2000)
+    _notices(digests, by_member, now)
     return len(rows)
+
+
+# How far back a digest tells of checklist changes; older ones are on the What changed page.
+NOTICE_WINDOW = dt.timedelta(days=31)
+
+
+def _notices(digests: list[ReminderDigest], by_member: dict[tuple[int, int], list[Send]], now: dt.datetime) -> None:
+    """Put into each new digest the checklist changes of its organization that its recipient
+    has not been told of, made since they joined (and within NOTICE_WINDOW)."""
+    organization_ids = {organization_id for organization_id, _ in by_member}
+    changes = list(
+        ChecklistChange.objects.filter(
+            organization_id__in=organization_ids, at__gte=now - NOTICE_WINDOW, at__lte=now
+        ).values_list("pk", "organization_id", "at")
+    )
+    if not changes:
+        return
+    told = set(
+        ChangeNotice.objects.filter(change_id__in=[pk for pk, _, _ in changes]).values_list("change_id", "recipient_id")
+    )
+    notices = []
+    for digest, ((organization_id, recipient_id), group) in zip(digests, by_member.items(), strict=True):
+        joined = group[0].member.membership.created_at
+        notices += [
+            ChangeNotice(change_id=pk, recipient_id=recipient_id, digest=digest)
+            for pk, of, at in changes
+            if of == organization_id and at > joined and (pk, recipient_id) not in told
+        ]
+    ChangeNotice.objects.bulk_create(notices, batch_size=2000)
 
 
 def _claim(after: int, chunk: int) -> list[int]:
@@ -456,11 +492,23 @@ def _deliver_batch(
         .order_by("item__due_date", "item_id")
     ):
         contents[cast(int, reminder.digest_id)].append(reminder)
+    # The checklist changes each digest tells, with their items: a fixed number of queries.
+    told: dict[int, list[ChecklistChange]] = defaultdict(list)
+    for notice in (
+        ChangeNotice.objects.filter(digest_id__in=list(leased))
+        .select_related("change")
+        .order_by("change__at", "change_id")
+    ):
+        told[notice.digest_id].append(notice.change)
+    prefetch_related_objects(
+        [change for changes in told.values() for change in changes],
+        Prefetch("entries", queryset=selectors.change_entries_queryset()),
+    )
     for digest in batch:
         if digest.pk in leased:
             digest.attempts, digest.lease_until = leased[digest.pk], now + LEASE
             membership = memberships.get((digest.organization_id, digest.recipient_id))
-            counts[_deliver_one(digest, contents[digest.pk], now, membership, mailer)] += 1
+            counts[_deliver_one(digest, contents[digest.pk], now, membership, mailer, told[digest.pk])] += 1
 
 
 def _lease(digest_ids: list[int], now: dt.datetime) -> dict[int, int]:
@@ -482,12 +530,18 @@ def _lease(digest_ids: list[int], now: dt.datetime) -> dict[int, int]:
 def _drop(digest: ReminderDigest, reminder_ids: list[int]) -> str:
     with transaction.atomic():
         Reminder.objects.filter(pk__in=reminder_ids).update(status=Reminder.Status.DROPPED)
+        ChangeNotice.objects.filter(digest=digest).delete()  # the next digest tells them instead
         ReminderDigest.objects.filter(pk=digest.pk).update(status=ReminderDigest.Status.DROPPED, lease_until=None)
     return "dropped"
 
 
 def _deliver_one(
-    digest: ReminderDigest, reminders: list[Reminder], now: dt.datetime, membership: Membership | None, mailer
+    digest: ReminderDigest,
+    reminders: list[Reminder],
+    now: dt.datetime,
+    membership: Membership | None,
+    mailer,
+    changes: Sequence[ChecklistChange] = (),
 ) -> str:
     if membership is None:  # no longer a member (e.g. removed while the digest waited for a retry)
         return _drop(digest, [r.pk for r in reminders])
@@ -495,7 +549,7 @@ def _deliver_one(
     dropped = [r.pk for r in reminders if r not in live]
     if not live:
         return _drop(digest, dropped)
-    message = build_message(digest, live, membership, now)
+    message = build_message(digest, live, membership, now, changes)
     message.connection = mailer
     try:
         message.send()
@@ -566,8 +620,16 @@ def _subject(name: str, overdue: int, upcoming: int, escalated: bool) -> str:
     return f"{mark} {subject}" if escalated else subject
 
 
+# The items a change lists in an email; the rest are on the What changed page it links to.
+NOTICE_ITEMS = 10
+
+
 def build_message(
-    digest: ReminderDigest, reminders: list[Reminder], membership: Membership, now: dt.datetime
+    digest: ReminderDigest,
+    reminders: list[Reminder],
+    membership: Membership,
+    now: dt.datetime,
+    changes: Sequence[ChecklistChange] = (),
 ) -> EmailMultiAlternatives:
     organization = digest.organization
     language = membership.reminder_language
@@ -600,10 +662,28 @@ def build_message(
             )
         overdue = sum(1 for row in rows if row["overdue"])
         escalated = any(row["escalated"] for row in rows)
+        labels = catalog.labels() if changes else None
+        people = member_names(organization) if changes else {}
+        told = []
+        for change in changes:
+            entries = change_entries(change, people, lang=language, labels=labels)
+            for entry in entries:
+                entry["link"] = f"{checklist_link}{entry['item']}/"
+            told.append(
+                {
+                    "at": change.at.astimezone(zoneinfo.ZoneInfo(membership.reminder_timezone)),
+                    "summary": change_summary(change.counts, lang=language),
+                    "cause": cause_text(change.cause, lang=language, labels=labels) if change.cause else "",
+                    "entries": entries[:NOTICE_ITEMS],
+                    "more": max(0, len(entries) - NOTICE_ITEMS),
+                }
+            )
         context = {
             "organization": organization,
             "rows": rows,
             "escalated": escalated,
+            "changes": told,
+            "changes_link": absolute("web-changes", organization.pk),
             "preferences_link": absolute("web-preferences", organization.pk),
         }
         subject = _subject(organization.name, overdue, len(rows) - overdue, escalated)
