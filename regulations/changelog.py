@@ -29,6 +29,7 @@ FIELD_NAMES = {
     "open_question": _("open question"),
     "open_question_zh": _("open question"),
     "awaited_by": _("who waits for it"),
+    "roles": _("addressees (roles)"),
     "retired": _("in the catalogue again"),
     "title_zh": _("title"),
     "title_en": _("title"),

@@ -358,11 +358,20 @@ def _apply_instrument(
             gone.save(update_fields=["retired"])
             changes.counts["obligation"]["retired"] += 1
             changes.obligations["retired"].append(f"{instrument.code}:{gone.key}")
-    _sync_m2m(
+    new_roles = _sync_m2m(
         Obligation.roles.through,
         "role_id",
         {obligations[(ob["id"],)].pk: {roles[(r,)].pk for r in ob["roles"]} for ob in data["obligations"]},
     )
+    # An obligation whose addressees changed is amended, though its own row may not be.
+    created = {o.pk for o in obligations.created}
+    for obligation in obligations.by_key.values():
+        ref = f"{instrument.code}:{obligation.key}"
+        if obligation.pk in new_roles and obligation.pk not in created:
+            if ref not in changes.obligations["updated"]:
+                changes.obligations["updated"].append(ref)
+                changes.counts["obligation"]["updated"] += 1
+            changes.fields[ref] = [*changes.fields.get(ref, []), "roles"]
     _sync_m2m(
         Obligation.see_also.through,
         "provision_id",
@@ -377,7 +386,9 @@ def _apply_instrument(
         Provision.objects.filter(pk__in=stale, obligations__isnull=True, penalized_obligations__isnull=True).delete()
 
 
-def _sync_m2m(through: type[models.Model], target: str, wanted: dict[int, set[int]]) -> None:
+def _sync_m2m(through: type[models.Model], target: str, wanted: dict[int, set[int]]) -> set[int]:
+    """Make the links of each obligation in ``wanted`` exactly those; returns the obligations
+    whose links changed."""
     have: dict[int, set[int]] = defaultdict(set)
     # An auto-created through model's only manager, `objects`, is its _default_manager.
     for ob_id, target_id in through._default_manager.filter(obligation_id__in=wanted).values_list(
@@ -389,3 +400,4 @@ def _sync_m2m(through: type[models.Model], target: str, wanted: dict[int, set[in
     for ob_id, target_id in remove:
         through._default_manager.filter(obligation_id=ob_id, **{target: target_id}).delete()
     through._default_manager.bulk_create(add)
+    return {o for o, _t in remove} | {o for o, ts in wanted.items() if ts - have[o]}

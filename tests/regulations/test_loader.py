@@ -144,6 +144,13 @@ def test_the_changelog_names_what_each_load_added_amended_and_retired(tree):
     assert zh["instruments"]["amended"][0] == {"instrument": CODE, "title": instrument_title_zh(), "changed": ["状态"]}
     assert zh["obligations"]["amended"][0]["changed"] == ["摘要"]
 
+    # A change of addressees alone amends the obligation too.
+    edit(tree, "[deep_synthesis_provider]", "[deep_synthesis_provider, app_operator]")
+    catalog_load(root=tree)
+    latest = client.get("/api/v1/catalog/versions/", HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]
+    [roles] = latest["obligations"]["amended"]
+    assert roles["changed"] == ["addressees (roles)"]
+
 
 def instrument_title_zh() -> str:
     return Instrument.objects.get(code=CODE).title_zh
