@@ -42,7 +42,7 @@ from .exports import PDF, XLSX, Table, pdf_document, spreadsheet_safe, workbook
 from .models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent, ProfileVersion
 from .selectors import member_names
 from .services.checklist import organization_today
-from .wording import due_basis_text, history_text, in_language
+from .wording import due_basis_text, history_text, in_language, period_text
 
 OUTCOMES = {
     Outcome.APPLIES: gettext_lazy("Applies"),
@@ -280,9 +280,7 @@ def _checklist(items, states, history, evidence, people, labels, lang, zone, cut
             entry.item = item  # the history's words name the item's obligation: no query per entry
         title = item.obligation.title_in(lang)
         current_due = item.due_date.isoformat() if item.due_date else None
-        period = item.occurrence if item.occurrence[:1].isdigit() else ""
-        if item.event_id and item.event:
-            period = f"{labels.name('event', item.event.type_id, lang)} {item.event.date:%Y-%m-%d}"
+        period = period_text(item, lang=lang, labels=labels)
         rows.append(
             [
                 title,

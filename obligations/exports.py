@@ -26,7 +26,7 @@ from regulations import selectors
 from .errors import ServiceError
 from .models import ChecklistItem
 from .services.checklist import reasons_in
-from .wording import due_basis_text, in_language, superseded_text
+from .wording import due_basis_text, in_language, period_text, superseded_text
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,14 +62,6 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _period(item: ChecklistItem, lang: str, labels) -> str:
-    """Which occurrence of the duty: the event it runs from, or the recurring period's date."""
-    if item.event_id and item.event:
-        name = labels.name("event", item.event.type_id, lang)
-        return f"{name}（{item.event.date:%Y-%m-%d}）" if lang == "zh" else f"{name} ({item.event.date:%Y-%m-%d})"
-    return item.occurrence if item.occurrence[:1].isdigit() else ""
-
-
 def _rows(items: Iterable[ChecklistItem], link, lang: str, zone: dt.tzinfo) -> Iterator[list]:
     """The header, then one row per item; ``items`` with their obligations, events, people and
     ``evidence_count``; ``link(path)`` makes an absolute address of a page; times are given in
@@ -86,7 +78,7 @@ def _rows(items: Iterable[ChecklistItem], link, lang: str, zone: dt.tzinfo) -> I
             o.provision.label_in(lang),
             o.summary_in(lang),
             o.quote_zh,
-            _period(item, lang, labels),
+            period_text(item, lang=lang, labels=labels),
             phase,
             o.get_kind_display(),
             item.get_applicability_display(),

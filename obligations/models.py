@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -438,6 +439,12 @@ class Evidence(models.Model):
     evidence_date = models.DateField(
         validators=[date_in_range], help_text="The date the evidence shows (e.g. a filing receipt's date)."
     )
+    valid_until = models.DateField(
+        null=True,
+        blank=True,
+        validators=[date_in_range],
+        help_text="The last day it is valid (a licence, a certificate, an assessment): a renewal falls due then.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -448,6 +455,13 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.filename or self.url or f"note {self.pk}"
+
+    def clean(self) -> None:
+        if self.valid_until and self.evidence_date and self.valid_until < self.evidence_date:
+            message = _("It cannot end before the date the evidence shows (%(date)s).")
+            raise ValidationError(
+                {"valid_until": ValidationError(message, params={"date": self.evidence_date.isoformat()})}
+            )
 
 
 class CalendarFeed(models.Model):

@@ -62,6 +62,8 @@ def cause_text(cause: Mapping[str, Any] | str, *, lang: str, labels: Labels | No
         return _("Checklist updated after the catalogue of rules changed.")
     if code == "calendar":
         return _("Due dates recomputed after the holiday schedule changed.")
+    if code == "renewal":
+        return _("Checklist updated after evidence that expires was added or its duty changed status.")
     if code == "requested":
         return _("Checklist updated at %(user)s’s request.") % {"user": cause["by"]}
     if code == "next_period":
@@ -113,11 +115,20 @@ SUPERSEDED = {
     "not_for_organizations": gettext_lazy(
         "The text sets a goal for the region or its government, not something the organization must do."
     ),
+    "renewal_not_needed": gettext_lazy(
+        "No renewal is needed now: the duty it renews was reopened, or its evidence no longer expires."
+    ),
 }
 
 
 def due_lines(basis: Mapping[str, Any], lang: str, labels: Labels | None = None) -> list[str]:
     """How a due date was computed, step by step, in ``lang``."""
+    steps = basis.get("steps") or []
+    if steps and steps[0].get("code") == "valid_until":  # a renewal (services.checklist._renewals)
+        return [
+            _("Renewal: the evidence of %(shown)s is valid until %(date)s; renew it by then.")
+            % {"shown": steps[0]["evidence_date"], "date": steps[0]["date"]}
+        ]
     if basis.get("steps"):
         return explain_steps(basis["steps"], lang, lambda key: _event(key, lang, labels))
     return list(basis.get("explanation", []))  # items dated before the steps were kept
@@ -247,3 +258,15 @@ def change_entries(change, people: Mapping[int, str], *, lang: str, labels: Labe
         }
         for entry in change.entries.all()
     ]
+
+
+@in_language
+def period_text(item: ChecklistItem, *, lang: str, labels: Labels | None = None) -> str:
+    """Which occurrence of the duty an item is: the event it runs from, a recurring period's
+    date, a renewal of expiring evidence, or nothing for the duty's only item."""
+    if item.event_id and item.event:
+        name = _event(item.event.type_id, lang, labels)
+        return f"{name}（{item.event.date:%Y-%m-%d}）" if lang == "zh" else f"{name} ({item.event.date:%Y-%m-%d})"
+    if item.occurrence.startswith("renewal:"):
+        return _("Renewal")
+    return item.occurrence if item.occurrence[:1].isdigit() else ""

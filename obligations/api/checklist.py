@@ -212,6 +212,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "size",
             "sha256",
             "evidence_date",
+            "valid_until",
             "uploaded_by",
             "uploaded_at",
             "download",
@@ -329,6 +330,11 @@ class CommentSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class EvidenceCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     evidence_date = serializers.DateField(help_text="The date the evidence shows, not the upload date.")
+    valid_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Its last valid day (a licence, a certificate): once the item is done, a renewal falls due then.",
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     url = serializers.URLField(required=False, allow_blank=True, max_length=1000)
     file = serializers.FileField(required=False, allow_empty_file=False)
@@ -550,6 +556,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
             note=data.get("note", ""),
             url=data.get("url", ""),
             file=data.get("file"),
+            valid_until=data.get("valid_until"),
         )
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from django.db import transaction
@@ -283,6 +283,8 @@ def checklist_plan(organization: Organization, *, as_of: dt.date | None = None) 
             for found in _wanted_for(evaluation, track, events, anchors, as_of, calendar):
                 wanted[found.key] = found
 
+    _renewals(organization, wanted)
+
     plan = Plan(organization, as_of)
     existing = ChecklistItem.objects.filter(organization=organization).select_related("event")
     seen = set()
@@ -313,6 +315,39 @@ def checklist_plan(organization: Organization, *, as_of: dt.date | None = None) 
     return plan
 
 
+def _renewals(organization: Organization, wanted: dict[tuple[int, str], Wanted]) -> None:
+    """Add to ``wanted`` a renewal for each done item, still wanted, whose latest evidence
+    expires: the same duty again, due on the evidence's last valid day (occurrence
+    ``renewal:<item id>``; a renewal done with expiring evidence has its own renewal)."""
+    latest: dict[int, tuple[int, str, dt.date | None, dt.date]] = {}
+    for item_id, obligation_id, occurrence, valid_until, shown in (
+        Evidence.objects.filter(
+            item__organization=organization, item__status=ChecklistItem.Status.DONE, item__superseded_at__isnull=True
+        )
+        .order_by("item_id", "uploaded_at", "id")
+        .values_list("item_id", "item__obligation_id", "item__occurrence", "valid_until", "evidence_date")
+    ):
+        latest[item_id] = (obligation_id, occurrence, valid_until, shown)  # the last added counts
+    for item_id, (obligation_id, occurrence, valid_until, shown) in sorted(latest.items()):
+        base = wanted.get((obligation_id, occurrence))
+        if base is None or valid_until is None:
+            continue
+        steps = [{"code": "valid_until", "date": valid_until.isoformat(), "evidence_date": shown.isoformat()}]
+        renewal = f"renewal:{item_id}"
+        wanted[(obligation_id, renewal)] = replace(
+            base,
+            occurrence=renewal,
+            due=DueDate(valid_until, steps=steps),
+            basis={
+                "rule": base.basis["rule"],
+                "start": shown.isoformat(),
+                "steps": steps,
+                "estimated": False,
+                "pending": None,
+            },
+        )
+
+
 def _why_not_wanted(item: ChecklistItem, verdict: Evaluation | None, as_of: dt.date) -> dict:
     """Why an existing item should be superseded, as structure (obligations.wording puts it
     into words), or {} to leave it alone."""
@@ -328,6 +363,8 @@ def _why_not_wanted(item: ChecklistItem, verdict: Evaluation | None, as_of: dt.d
         }
     if item.occurrence.startswith("event:"):
         return {} if item.event_id else {"code": "event_deleted"}
+    if item.occurrence.startswith("renewal:"):  # the duty it renews was reopened, or its evidence no longer expires
+        return {"code": "renewal_not_needed"} if item.status in ChecklistItem.OPEN_STATUSES else {}
     if item.occurrence == "":
         if verdict.rule.deadline["kind"] in EVENT_DEADLINES:
             return {"code": "event_tracked"}
@@ -612,6 +649,8 @@ def item_update(
     anchor = deadline_of(item.obligation.kind, item.obligation.deadline).get("anchor")
     if "status" in changes and anchor in ("last_completion", "evidence_date"):
         checklist_sync(item.organization, cause={"code": "next_period"})
+    elif "status" in changes and item.evidence.filter(valid_until__isnull=False).exists():
+        checklist_sync(item.organization, cause={"code": "renewal"})  # a renewal starts or ends
     return item
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from ..errors import ServiceError, validated
 from ..models import ChecklistItem, Evidence, ItemHistory
+from .checklist import checklist_sync
 
 # Extension -> the leading bytes a genuine file of that type starts with (None: UTF-8 text).
 SIGNATURES: dict[str, tuple[str, bytes | None]] = {
@@ -90,7 +91,14 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
 
 @transaction.atomic
 def evidence_add(
-    item: ChecklistItem, *, actor, evidence_date: dt.date, note: str = "", url: str = "", file=None
+    item: ChecklistItem,
+    *,
+    actor,
+    evidence_date: dt.date,
+    note: str = "",
+    url: str = "",
+    file=None,
+    valid_until: dt.date | None = None,
 ) -> Evidence:
     """Attach evidence to an item and record it in the item's history. ``file`` is an uploaded
     file as Django receives it; it is checked before anything is written."""
@@ -100,7 +108,9 @@ def evidence_add(
         upload = check_upload(file) if file else None
     except UploadRejected as error:
         raise ServiceError("file", str(error)) from None
-    evidence = Evidence(item=item, note=note, url=url.strip(), evidence_date=evidence_date, uploaded_by=actor)
+    evidence = Evidence(
+        item=item, note=note, url=url.strip(), evidence_date=evidence_date, valid_until=valid_until, uploaded_by=actor
+    )
     validated(evidence, exclude=["file"])
     if upload is not None:
         evidence.filename, evidence.content_type = upload.safe_name, upload.content_type
@@ -110,4 +120,6 @@ def evidence_add(
     # What the person gave, in their words: the file's name, the link, or the note itself.
     label = evidence.filename or evidence.url or evidence.note
     ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.EVIDENCE_ADDED, note=label)
+    if item.status == ChecklistItem.Status.DONE:  # it may start, move or end a renewal
+        checklist_sync(item.organization, cause={"code": "renewal"})
     return evidence

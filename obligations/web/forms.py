@@ -162,6 +162,12 @@ class EvidenceForm(forms.Form):
         # <input type=date> takes ISO dates only, whatever the page's language formats dates as.
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        help_text=_("For a licence, a certificate or an assessment that expires: a renewal falls due on this day."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     note = forms.CharField(label=_("Note"), required=False, max_length=5000)
     url = forms.URLField(label=_("Link"), required=False, max_length=1000, assume_scheme="https")
     file = forms.FileField(label=_("File"), required=False)

@@ -87,7 +87,7 @@ def test_the_checklist_is_shown_as_it_stood_at_the_end_of_the_day(as_alice, hist
     [waiting] = row(before)
     assert (waiting["Period"], waiting["Due date"], waiting["Status"]) == ("", "", "Open")
     [open_] = row(launched)
-    assert open_["Period"] == "Service launched 2025-01-20" and open_["Applicability"] == "Applies"
+    assert open_["Period"] == "Service launched (2025-01-20)" and open_["Applicability"] == "Applies"
     assert (open_["Status"], open_["Assignee"], open_["Completed by"], open_["Evidence"]) == ("Open", "", "", "0")
     # 10 working days after 20 January: 春节 (28 January to 4 February) skipped, the make-up
     # working days (Sunday 26 January, Saturday 8 February) counted.
