@@ -8,9 +8,17 @@ from django.db.models import Prefetch
 
 from regulations import selectors as catalog
 from regulations.applicability import Outcome, Result, decisive_questions, evaluate
-from regulations.models import EventType, Fact, Jurisdiction
+from regulations.models import EventType, Fact, Jurisdiction, Obligation
 
-from .models import ChecklistChange, ItemHistory, Membership, Organization, OrganizationEvent, ProfileVersion
+from .models import (
+    ChecklistChange,
+    ChecklistItem,
+    ItemHistory,
+    Membership,
+    Organization,
+    OrganizationEvent,
+    ProfileVersion,
+)
 
 
 def profile_current(organization: Organization) -> ProfileVersion:
@@ -125,3 +133,28 @@ def checklist_changes(organization):
     return ChecklistChange.objects.filter(organization=organization).prefetch_related(
         Prefetch("entries", queryset=change_entries_queryset())
     )
+
+
+@dataclass
+class LinkedDuty:
+    obligation: Obligation
+    items: list  # the organization's current items of it
+
+
+def linked_duties(item) -> list[LinkedDuty]:
+    """The other obligations that ask for the same act as ``item``'s (regulations.models.Act),
+    each with the organization's current items of it: two queries, none without an act."""
+    if item.obligation.act_id is None:
+        return []
+    others = list(
+        Obligation.objects.filter(act_id=item.obligation.act_id, retired=False)
+        .exclude(pk=item.obligation_id)
+        .select_related("instrument", "provision")
+        .order_by("instrument__code", "order")
+    )
+    items: dict[int, list] = {}
+    for other in ChecklistItem.objects.filter(
+        organization_id=item.organization_id, obligation__in=others, superseded_at__isnull=True
+    ).order_by("due_date", "id"):
+        items.setdefault(other.obligation_id, []).append(other)
+    return [LinkedDuty(o, items.get(o.pk, [])) for o in others]

@@ -30,6 +30,7 @@ FIELD_NAMES = {
     "open_question_zh": _("open question"),
     "awaited_by": _("who waits for it"),
     "roles": _("addressees (roles)"),
+    "act_id": _("the same act as other obligations"),
     "retired": _("in the catalogue again"),
     "title_zh": _("title"),
     "title_en": _("title"),

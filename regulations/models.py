@@ -197,6 +197,24 @@ class Provision(models.Model):
         return provision_label(self.label, lang)
 
 
+class Act(models.Model):
+    """One act several obligations ask for (the algorithm filing asked by the Deep Synthesis
+    Provisions art. 19 and by the Algorithm Recommendation Provisions art. 24): done once, it
+    fulfils each of them. Curated in the vocabulary's ``acts``."""
+
+    key = models.SlugField(max_length=100, unique=True)
+    name_zh = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    description_zh = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+    def name_in(self, lang: str) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
 class Obligation(models.Model):
     class Modality(models.TextChoices):
         MUST = "must", _("must")
@@ -254,6 +272,14 @@ class Obligation(models.Model):
     # needs review with it, instead of applying unseen.
     open_question = models.TextField(blank=True)
     open_question_zh = models.TextField(blank=True)
+    act = models.ForeignKey(
+        Act,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="obligations",
+        help_text="The act it asks for, when other obligations ask for it too.",
+    )
     order = models.PositiveIntegerField()
     retired = models.BooleanField(default=False)
 

@@ -15,7 +15,18 @@ from django.db import models, transaction
 from . import selectors, signals
 from .applicability import changed_rules
 from .catalog.validation import CATALOG_DIR, Catalog, catalog_hash, normalize, read_catalog
-from .models import CatalogVersion, EventType, Fact, Instrument, Jurisdiction, Obligation, Phase, Provision, Role
+from .models import (
+    Act,
+    CatalogVersion,
+    EventType,
+    Fact,
+    Instrument,
+    Jurisdiction,
+    Obligation,
+    Phase,
+    Provision,
+    Role,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +37,10 @@ class LoadResult:
     unchanged: bool
     changes: dict[str, Any] = field(default_factory=dict)
     reports: list = field(default_factory=list)  # from the receivers of catalog_changed
+
+
+# The parts of a version's changes that list keys rather than count rows.
+KEY_LISTS = ("obligation_keys", "instrument_keys", "changed_fields")
 
 
 @dataclass
@@ -92,7 +107,7 @@ def catalog_load(*, root: Path = CATALOG_DIR, dry_run: bool = False, cause: dict
     if dry_run:
         selectors.forget()  # the caches hold the rolled-back catalogue's rows
         return LoadResult(version=None, unchanged=False, changes=version.changes, reports=after)
-    counts = {k: v for k, v in version.changes.items() if k != "obligation_keys"}
+    counts = {k: v for k, v in version.changes.items() if k not in KEY_LISTS}
     logger.info("catalogue loaded: version %s, changes %s", catalog.content_hash[:12], counts)
     after = signals.reports(signals.catalog_changed, dry_run=False, cause=cause, obligations=affected)
     return LoadResult(version=version, unchanged=False, changes=version.changes, reports=after)
@@ -237,9 +252,27 @@ def _apply(catalog: Catalog) -> _Changes:
             changes.counts["instrument"]["retired"] += 1
             changes.instruments["retired"].append(gone.code)
 
+    acts = _sync(
+        Act,
+        Act.objects.all(),
+        ("key",),
+        [
+            {
+                "key": key,
+                "name_zh": act["name_zh"],
+                "name_en": act["name_en"],
+                "description_zh": act.get("description_zh", ""),
+                "description_en": act.get("description_en", ""),
+            }
+            for key, act in vocab.acts.items()
+        ],
+        changes,
+    )
+    Act.objects.filter(pk__in=[a.pk for a in acts.leftover]).delete()  # its obligations keep no act
+    act_of = {ref: acts[(key,)].pk for key, act in vocab.acts.items() for ref in act.get("obligations", [])}
     for data in catalog.instruments:
         instrument = instruments[(data["code"],)]
-        _apply_instrument(instrument, data, roles, shared_phases, changes)
+        _apply_instrument(instrument, data, roles, shared_phases, act_of, changes)
     return changes
 
 
@@ -289,7 +322,12 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def _apply_instrument(
-    instrument: Instrument, data: dict, roles: _Synced, shared_phases: _Synced, changes: _Changes
+    instrument: Instrument,
+    data: dict,
+    roles: _Synced,
+    shared_phases: _Synced,
+    act_of: dict[str, int],
+    changes: _Changes,
 ) -> None:
     own_phases = _sync(
         Phase,
@@ -344,6 +382,7 @@ def _apply_instrument(
                 "external_facts": ob.get("external_facts", ""),
                 "open_question": ob.get("open_question", ""),
                 "open_question_zh": ob.get("open_question_zh", ""),
+                "act_id": act_of.get(f"{instrument.code}:{ob['id']}"),
                 "order": i,
                 "retired": False,
             }

@@ -37,7 +37,7 @@ from ..filters import ChecklistFilter
 from ..models import ChecklistChange, ChecklistItem, Evidence, ItemHistory, Membership
 from ..selectors import member_names
 from ..services import checklist
-from ..services.evidence import SIGNATURES, evidence_add
+from ..services.evidence import SIGNATURES, evidence_add, evidence_share
 from ..wording import cause_text, change_entries, change_summary, due_lines, history_text, keep_lines, superseded_text
 from .applicability import PenaltySerializer, penalty_data
 from .base import OrganizationViewSet, scoped
@@ -225,6 +225,24 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return reverse("evidence-download", args=[evidence.item.organization_id, evidence.pk])
 
 
+class LinkedItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ChecklistItem.Status.choices)
+    due_date = serializers.DateField(allow_null=True)
+
+
+class LinkedDutySerializer(serializers.Serializer):
+    obligation = serializers.CharField(help_text="instrument-code:key")
+    title = serializers.CharField()
+    items = LinkedItemSerializer(many=True, help_text="The organization's current items of it.")
+
+
+class SameActSerializer(serializers.Serializer):
+    act = serializers.CharField(help_text="The act, in the reader's language.")
+    description = serializers.CharField()
+    duties = LinkedDutySerializer(many=True)
+
+
 class ChecklistItemDetailSerializer(ChecklistItemSerializer):
     quote_zh = serializers.CharField(source="obligation.quote_zh")
     provision_text = serializers.CharField(source="obligation.provision.text")
@@ -239,6 +257,10 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
     keep_explanation = serializers.SerializerMethodField(help_text="How the keep-until date was counted.")
     penalty = serializers.SerializerMethodField(help_text="The provision that sanctions a breach, when there is one.")
     evidence = EvidenceSerializer(many=True)
+    same_act = serializers.SerializerMethodField(
+        help_text="When other obligations ask for the same act (the algorithm filing of two instruments): the act "
+        "and those duties with this organization's items of them; null otherwise."
+    )
 
     class Meta(ChecklistItemSerializer.Meta):
         fields = [
@@ -254,8 +276,27 @@ class ChecklistItemDetailSerializer(ChecklistItemSerializer):
             "penalty",
             "justification",
             "evidence",
+            "same_act",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(SameActSerializer(allow_null=True))
+    def get_same_act(self, item) -> dict | None:
+        act, lang = item.obligation.act, self._lang()
+        if act is None:
+            return None
+        return {
+            "act": act.name_in(lang),
+            "description": act.description_zh if lang == "zh" else act.description_en,
+            "duties": [
+                {
+                    "obligation": f"{duty.obligation.instrument.code}:{duty.obligation.key}",
+                    "title": duty.obligation.title_in(lang),
+                    "items": [{"id": i.pk, "status": i.status, "due_date": i.due_date} for i in duty.items],
+                }
+                for duty in selectors.linked_duties(item)
+            ],
+        }
 
     def get_due_explanation(self, item) -> list[str]:
         return due_lines(item.due_basis, self._lang(), self._labels())
@@ -326,6 +367,12 @@ class HistorySerializer(serializers.ModelSerializer):
 
 class CommentSerializer(StrictFieldsMixin, serializers.Serializer):
     text = serializers.CharField(max_length=5000)
+
+
+class EvidenceShareSerializer(StrictFieldsMixin, serializers.Serializer):
+    items = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=50, help_text="The items' ids."
+    )
 
 
 class EvidenceCreateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -430,6 +477,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
                 "obligation__provision",
                 "obligation__penalty_provision",
                 "obligation__phase",
+                "obligation__act",
                 "assignee",
                 "completed_by",
             ).prefetch_related("evidence__uploaded_by")
@@ -694,6 +742,22 @@ class EvidenceViewSet(mixins.RetrieveModelMixin, OrganizationViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Evidence.objects.none()
         return Evidence.objects.filter(item__organization=self.organization).select_related("uploaded_by", "item")
+
+    @extend_schema(request=EvidenceShareSerializer, responses={201: EvidenceSerializer(many=True)})
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
+    def share(self, request, organization_id, pk):
+        """Attach this evidence to more of the organization's items as well (a filing receipt
+        that meets the same act's duties in several instruments): each item gets its own record
+        of it, with the same file, dates and SHA-256, and a history entry."""
+        evidence = self.get_object()
+        payload = EvidenceShareSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        wanted = payload.validated_data["items"]
+        items = list(ChecklistItem.objects.filter(organization=self.organization, pk__in=wanted))
+        if len(items) != len(set(wanted)):
+            raise serializers.ValidationError({"items": ["No such item."]})
+        copies = evidence_share(evidence, items, actor=request.user)
+        return Response(EvidenceSerializer(copies, many=True).data, status=status.HTTP_201_CREATED)
 
     # The file is sent with the type its content was checked against.
     @extend_schema(responses={(200, kind.split(";")[0]): OpenApiTypes.BINARY for kind, _ in SIGNATURES.values()})

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..errors import ServiceError, validated
 from ..models import ChecklistItem, Evidence, ItemHistory
@@ -123,3 +124,47 @@ def evidence_add(
     if item.status == ChecklistItem.Status.DONE:  # it may start, move or end a renewal
         checklist_sync(item.organization, cause={"code": "renewal"})
     return evidence
+
+
+@transaction.atomic
+def evidence_share(evidence: Evidence, items: list[ChecklistItem], *, actor) -> list[Evidence]:
+    """Attach one piece of evidence to more items of its organization (a filing receipt that
+    meets the same act's duties in several instruments): each gets its own record of it, the
+    same file, dates and SHA-256, and a history entry. ``items`` must be current, not the
+    evidence's own, and not hold it already."""
+    if not items:
+        raise ServiceError("items", _("Choose at least one item."))
+    for item in items:
+        if item.organization_id != evidence.item.organization_id:
+            raise ServiceError("items", _("No such item."))
+        if item.superseded_at is not None:
+            raise ServiceError("items", _("An item that was set aside cannot take evidence."))
+        if item.pk == evidence.item_id or _holds(item, evidence):
+            raise ServiceError("items", _("An item already holds this evidence."))
+    copies = []
+    for item in items:
+        copy = Evidence(
+            item=item,
+            note=evidence.note,
+            url=evidence.url,
+            file=evidence.file.name,  # the same stored file: evidence is never edited or deleted
+            filename=evidence.filename,
+            content_type=evidence.content_type,
+            size=evidence.size,
+            sha256=evidence.sha256,
+            evidence_date=evidence.evidence_date,
+            valid_until=evidence.valid_until,
+            uploaded_by=actor,
+        )
+        copy.save()
+        label = evidence.filename or evidence.url or evidence.note
+        ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.EVIDENCE_ADDED, note=label)
+        copies.append(copy)
+    if any(item.status == ChecklistItem.Status.DONE for item in items) and evidence.valid_until:
+        checklist_sync(evidence.item.organization, cause={"code": "renewal"})
+    return copies
+
+
+def _holds(item: ChecklistItem, evidence: Evidence) -> bool:
+    same = Evidence.objects.filter(item=item, evidence_date=evidence.evidence_date, sha256=evidence.sha256)
+    return same.filter(file=evidence.file.name, url=evidence.url, note=evidence.note).exists()

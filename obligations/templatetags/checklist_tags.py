@@ -31,6 +31,18 @@ def label_in(provision, lang) -> str:
 
 
 @register.filter
+def title_in(obligation, lang) -> str:
+    """``{{ obligation|title_in:lang }}``: where it comes from and what it asks."""
+    return obligation.title_in(lang)
+
+
+@register.filter
+def act_name(act, lang) -> str:
+    """``{{ act|act_name:lang }}``: the act several obligations ask for, by name."""
+    return act.name_in(lang)
+
+
+@register.filter
 def reference_in(obligation, lang) -> str:
     """``{{ obligation|reference_in:lang }}``: 深度合成管理规定 第十九条, never a code."""
     return obligation.reference_in(lang)

@@ -32,10 +32,10 @@ from regulations.models import Fact, Instrument, Obligation, Provision
 from .. import access, auditpack, charts, selectors, services
 from ..errors import DomainError, ServiceError, StaleVersion
 from ..filters import DEFAULT_ORDERING, ChecklistFilter
-from ..models import ApiToken, AuditEvent, CalendarFeed, ChecklistItem, Invitation, Membership
+from ..models import ApiToken, AuditEvent, CalendarFeed, ChecklistItem, Evidence, Invitation, Membership
 from ..selectors import member_names
 from ..services import calendar, checklist, reminders
-from ..services.evidence import evidence_add
+from ..services.evidence import evidence_add, evidence_share
 from ..wording import cause_text, change_entries, change_summary, due_lines, keep_lines, superseded_text
 from . import forms
 
@@ -337,7 +337,7 @@ def item_quick_status(request, item_id):
 def item_page(request, item_id):
     item = get_object_or_404(
         _item_queryset(request)
-        .select_related("obligation__penalty_provision")
+        .select_related("obligation__penalty_provision", "obligation__act")
         .prefetch_related("evidence__uploaded_by", "history__actor", "obligation__roles"),
         pk=item_id,
     )
@@ -371,6 +371,19 @@ def item_page(request, item_id):
                     forms.show_errors(comment_form, error)
                 else:
                     return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
+        elif action == "share":
+            evidence = get_object_or_404(Evidence, pk=request.POST.get("evidence"), item=item)
+            wanted = {int(pk) for pk in request.POST.getlist("items") if pk.isdigit()}
+            others = list(ChecklistItem.objects.filter(organization=request.organization, pk__in=wanted))
+            try:
+                if len(others) != len(wanted):
+                    raise ServiceError("items", _("No such item."))
+                evidence_share(evidence, others, actor=request.user)
+            except DomainError as error:
+                messages.error(request, error.message if isinstance(error, ServiceError) else str(error))
+            else:
+                messages.success(request, _("The evidence is attached to the chosen items too."))
+            return redirect("web-item", organization_id=request.organization.pk, item_id=item.pk)
         elif action == "evidence":
             evidence_form = forms.EvidenceForm(request.POST, request.FILES)
             if evidence_form.is_valid():
@@ -394,6 +407,7 @@ def item_page(request, item_id):
         "keep_explanation": keep_lines(item.due_basis, lang, names),
         "superseded_reason": superseded_text(item.superseded_reason, item.obligation, lang=lang, labels=names),
         "vocabulary_labels": names,
+        "linked": selectors.linked_duties(item),
         # Assignees are kept in the history by id; the page names them.
         "people": member_names(request.organization),
     }

@@ -102,7 +102,15 @@ def _line(lines: dict[tuple, int], path: tuple) -> int | None:
 
 # --- Vocabulary ---------------------------------------------------------------------------
 
-VOCAB_SECTIONS = {"jurisdictions": "code", "phases": "key", "roles": "key", "facts": "key", "events": "key"}
+VOCAB_SECTIONS = {
+    "jurisdictions": "code",
+    "phases": "key",
+    "roles": "key",
+    "facts": "key",
+    "events": "key",
+    # Acts several obligations ask for, with the obligations ("instrument-code:id") that ask for each.
+    "acts": "key",
+}
 # The keys each vocabulary entry may have. An unquoted comma in a YAML flow mapping
 # ({name_en: Small, medium or micro}) silently cuts a label and adds a key; this catches it.
 VOCAB_KEYS = {
@@ -123,6 +131,7 @@ VOCAB_KEYS = {
         "unit",
     },
     "events": {"key", "name_zh", "name_en", "description_en", "description_zh"},
+    "acts": {"key", "name_zh", "name_en", "description_en", "description_zh", "obligations"},
     "values": {"key", "name_zh", "name_en", "description_en", "description_zh"},
 }
 VOCAB_LABELS = ("name_zh", "name_en", "question_zh", "question_en")
@@ -136,6 +145,7 @@ class Vocabulary:
     roles: dict[str, dict] = field(default_factory=dict)
     facts: dict[str, dict] = field(default_factory=dict)
     events: dict[str, dict] = field(default_factory=dict)
+    acts: dict[str, dict] = field(default_factory=dict)
 
     def fact_values(self, key: str) -> set[str] | None:
         fact = self.facts[key]
@@ -549,9 +559,29 @@ def read_catalog(root: Path = CATALOG_DIR, only: list[Path] | None = None) -> Ca
             )
         errors.extend(_Checker(data, lines, name, vocab, source).run())
         instruments.append(data)
+    if only is None:  # a partial read (the drafter's) cannot know every obligation
+        errors += _act_problems(vocab, instruments)
     if errors:
         raise CatalogInvalid(errors)
     return Catalog(vocab, instruments, sources, catalog_hash(root))
+
+
+def _act_problems(vocab: Vocabulary, instruments: list[dict]) -> list[CatalogError]:
+    """Every obligation an act names exists, belongs to one act only, and an act links two or more."""
+    known = {f"{i['code']}:{ob['id']}" for i in instruments for ob in i["obligations"]}
+    problems: list[CatalogError] = []
+    seen: dict[str, str] = {}
+    for key, act in vocab.acts.items():
+        refs = act.get("obligations") or []
+        if len(refs) < 2:
+            problems.append(CatalogError("vocabulary", None, f"acts {key}", "an act links at least two obligations"))
+        for ref in refs:
+            if ref not in known:
+                problems.append(CatalogError("vocabulary", None, f"acts {key}", f"no obligation {ref}"))
+            elif ref in seen:
+                problems.append(CatalogError("vocabulary", None, f"acts {key}", f"{ref} is also in act {seen[ref]}"))
+            seen[ref] = key
+    return problems
 
 
 def iter_obligations(catalog: Catalog) -> Iterator[tuple[dict, dict]]:

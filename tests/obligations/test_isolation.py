@@ -223,6 +223,7 @@ REGISTRY: dict[str, Entry] = {
     "checklist-item-bulk": Entry(bodies={"post": _bulk_body}),
     "evidence-detail": Entry(make_object=_new_evidence),
     "evidence-download": Entry(make_object=_new_evidence),
+    "evidence-share": Entry(make_object=_new_evidence, bodies={"post": lambda o: {"items": [_new_item(o).pk]}}),
     "calendar-feed-config-list": Entry(bodies={"post": {"name": "Deadlines"}}, viewers_write=True),
     "calendar-feed-config-detail": Entry(make_object=_new_feed, viewers_write=True),
     "reminder-list": Entry(),

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from regulations.catalog.validation import CatalogInvalid
-from regulations.services import catalog_load
+from regulations.services import KEY_LISTS, catalog_load
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         if result.unchanged:
             self.stdout.write(f"Catalogue unchanged (version {result.version.content_hash[:12]}); nothing written.")
             return
-        counts = {k: v for k, v in result.changes.items() if k != "obligation_keys"}
+        counts = {k: v for k, v in result.changes.items() if k not in KEY_LISTS}
         verb = "Would load" if dry_run else "Loaded"
         self.stdout.write(self.style.SUCCESS(f"{verb} the catalogue: {counts}"))
         for what, keys in result.changes.get("obligation_keys", {}).items():
