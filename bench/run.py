@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py api             # POST /api/v1/applicability/ on gunicorn vs a minimal endpoint
     .venv/bin/python bench/run.py api --gc-freeze # the same with gc.freeze() in each gunicorn worker
     .venv/bin/python bench/run.py checklist       # GET .../checklist/ of the 2,000-item organization
+    .venv/bin/python bench/run.py files           # exports, audit pack, changes, dashboard of that organization
     .venv/bin/python bench/run.py reminders       # a reminder pass, then the next, one worker then two
     .venv/bin/python bench/run.py catalog         # load_catalog into an empty schema, then reload
 
@@ -346,6 +347,59 @@ def bench_checklist(args) -> None:
             )
 
 
+# --- Files and pages for officers and auditors ----------------------------------------------
+
+
+def bench_files(args) -> None:
+    """The downloads and the new lists and pages of the 2,000-item organization: the checklist
+    export (CSV, Excel, PDF), the audit pack (Excel, PDF), the changes list, the dashboard with
+    its charts, the members page; queries each, time each, size of the files."""
+    setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.generate import TOKEN
+    from obligations.models import ChecklistItem, Membership, Organization
+
+    header("files: downloads, changes and pages of the 2,000-item organization, in-process")
+    organization = Organization.objects.get(slug="bench-checklist")
+    items = ChecklistItem.objects.filter(organization=organization, superseded_at__isnull=True).count()
+    print(f"organization {organization.pk} with {items} current items")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {TOKEN}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    admin = Membership.objects.filter(organization=organization, role="admin").select_related("user").first()
+    assert admin is not None
+    pages = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    pages.force_login(admin.user)
+    base, web = f"/api/v1/organizations/{organization.pk}/", f"/organizations/{organization.pk}/"
+    ping = timed(lambda: api.get("/bench/ping/"), 50)
+    print(f"baseline: minimal DRF endpoint median {ping['median']:.2f} ms; calibration loop {calibrate():.2f} ms")
+    cases = [
+        (api, base + "checklist/export/?lang=zh", args.n),
+        (api, base + "checklist/export/?lang=zh&file=xlsx", args.n),
+        (api, base + "checklist/export/?lang=zh&file=pdf", args.slow),
+        (api, base + "audit-pack/?lang=zh&file=xlsx", args.n),
+        (api, base + "audit-pack/?lang=zh&file=pdf", args.slow),
+        (api, base + "changes/", args.n),
+        (api, "/api/v1/catalog/versions/", args.n),
+        (pages, web, args.n),
+        (pages, web + "changes/", args.n),
+        (pages, web + "members/", args.n),
+    ]
+    for client, url, n in cases:
+        response = client.get(url)  # caches built once
+        assert response.status_code == 200, (url, response.status_code, response.content[:300])
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+            queries = len(captured)
+        size = len(response.content) if not response.streaming else 0
+        t = timed(lambda c=client, u=url: c.get(u), n, warmup=0)
+        print(
+            f"  {url.replace(base, 'api:').replace(web, 'page:'):48} {queries:3d} queries  {size / 1024:8.0f} KB  "
+            f"median {t['median']:8.1f} ms  min {t['min']:8.1f} ms  (n={n})"
+        )
+
+
 # --- Reminders ------------------------------------------------------------------------------
 
 
@@ -668,6 +722,9 @@ def main() -> None:
     p.add_argument("--gc-freeze", action="store_true", help="gc.freeze() in each worker (config/gunicorn.py)")
     p = sub.add_parser("checklist")
     p.add_argument("-n", type=int, default=100, help="requests per query")
+    p = sub.add_parser("files")
+    p.add_argument("-n", type=int, default=10, help="requests per fast case")
+    p.add_argument("--slow", type=int, default=3, help="requests per PDF")
     p = sub.add_parser("reminders")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to run, in turn")
     p.add_argument("--repeat", type=int, default=1, help="rounds of the worker counts (the best of each is compared)")
@@ -690,6 +747,7 @@ def main() -> None:
         "applicability": bench_applicability,
         "api": bench_api,
         "checklist": bench_checklist,
+        "files": bench_files,
         "reminders": bench_reminders,
         "catalog": bench_catalog,
         "resync": bench_resync,

@@ -559,7 +559,7 @@ def read_catalog(root: Path = CATALOG_DIR, only: list[Path] | None = None) -> Ca
             )
         errors.extend(_Checker(data, lines, name, vocab, source).run())
         instruments.append(data)
-    if only is None:  # a partial read (the drafter's) cannot know every obligation
+    if only is None and not errors:  # a partial or failed read does not know every obligation
         errors += _act_problems(vocab, instruments)
     if errors:
         raise CatalogInvalid(errors)

@@ -111,6 +111,7 @@ def test_changed_and_removed_obligations_are_updated_and_retired(tree):
     assert ob_before.summary_en == "Amended summary."
 
     (tree / "instruments" / f"{CODE}.yaml").unlink()
+    (tree / "vocabulary" / "acts.yaml").unlink()  # its acts link the removed instrument's duties
     result = catalog_load(root=tree)
     assert result.changes["instrument"]["retired"] == 1
     assert Instrument.objects.get(code=CODE).retired is True
