@@ -118,9 +118,7 @@ def evidence_add(
         evidence.size, evidence.sha256 = upload.size, upload.sha256
         evidence.file.save(upload.safe_name, upload.file, save=False)
     evidence.save()
-    # What the person gave, in their words: the file's name, the link, or the note itself.
-    label = evidence.filename or evidence.url or evidence.note
-    ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.EVIDENCE_ADDED, note=label)
+    _record(evidence, actor)
     if item.status == ChecklistItem.Status.DONE:  # it may start, move or end a renewal
         checklist_sync(item.organization, cause={"code": "renewal"})
     return evidence
@@ -157,12 +155,18 @@ def evidence_share(evidence: Evidence, items: list[ChecklistItem], *, actor) -> 
             uploaded_by=actor,
         )
         copy.save()
-        label = evidence.filename or evidence.url or evidence.note
-        ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.EVIDENCE_ADDED, note=label)
+        _record(copy, actor)
         copies.append(copy)
     if any(item.status == ChecklistItem.Status.DONE for item in items) and evidence.valid_until:
         checklist_sync(evidence.item.organization, cause={"code": "renewal"})
     return copies
+
+
+def _record(evidence: Evidence, actor) -> None:
+    """The item's history entry for evidence added to it: what the person gave, in their words
+    (the file's name, the link, or the note itself)."""
+    label = evidence.filename or evidence.url or evidence.note
+    ItemHistory.objects.create(item=evidence.item, actor=actor, action=ItemHistory.Action.EVIDENCE_ADDED, note=label)
 
 
 def _holds(item: ChecklistItem, evidence: Evidence) -> bool:
