@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=20),
         "options": {"expires": 20 * 3600},
     },
+    "expire-downloads": {
+        "task": "obligations.tasks.expire_downloads",
+        "schedule": crontab(hour=3, minute=10),
+        "options": {"expires": 20 * 3600},
+    },
     "record-heartbeat": {
         "task": "config.tasks.heartbeat",
         "schedule": timedelta(minutes=5),

@@ -38,7 +38,7 @@ from regulations.explain import Labels, reason_text
 from regulations.models import CatalogVersion, Instrument, Obligation
 
 from .errors import ServiceError
-from .exports import PDF, XLSX, Table, pdf_document, spreadsheet_safe, workbook
+from .exports import XLSX, Table, pdf_document, spreadsheet_safe, workbook
 from .models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent, ProfileVersion
 from .selectors import member_names
 from .services.checklist import organization_today
@@ -205,8 +205,9 @@ def pack_pdf(pack: Pack) -> bytes:
     return pdf_document(pack.title, pack.heading, pack.tables, lang=pack.lang)
 
 
-# Both writers by the file's name.
-WRITERS = {"xlsx": (pack_xlsx, XLSX), "pdf": (pack_pdf, PDF)}
+# The writers answered at once by the file's name; a PDF is made in the background
+# (services.downloads).
+WRITERS = {"xlsx": (pack_xlsx, XLSX)}
 
 
 def download(organization: Organization, *, as_of: dt.date, lang: str, kind: str) -> HttpResponse:

@@ -638,3 +638,41 @@ class ChangeNotice(models.Model):
 
     def __str__(self) -> str:
         return f"change {self.change_id} told to {self.recipient_id}"
+
+
+def download_path(download: "Download", filename: str) -> str:
+    return f"downloads/{download.organization_id}/{uuid.uuid4().hex}"
+
+
+class Download(models.Model):
+    """A file prepared in the background for the person who asked (a PDF takes seconds to
+    minutes to lay out: a 2,000-item audit pack about 40 s, longer than a web request may
+    take). Kept for DOWNLOAD_DAYS, then deleted with its file."""
+
+    class Kind(models.TextChoices):
+        AUDIT_PACK = "audit_pack", _("Audit pack")
+        CHECKLIST = "checklist", _("Checklist")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("being prepared")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="downloads")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    params = models.JSONField(default=dict, help_text='{"lang": "zh", "as_of": "2026-12-06", "query": "status=open"}')
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to=download_path, blank=True, max_length=200)
+    filename = models.CharField(max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "requested_by", "-created_at"], name="download_by_person")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.organization_id} ({self.status})"

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from .services import accounts, checklist, reminders
+from .services import accounts, checklist, downloads, reminders
 
 
 @shared_task(acks_late=True)
@@ -36,3 +36,14 @@ def roll_forward() -> dict[str, int]:
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=60, retry_backoff_max=3600, max_retries=8)
 def send_invitation(invitation_id: int, secret: str) -> bool:
     return accounts.invitation_email_send(invitation_id=invitation_id, secret=secret)
+
+
+@shared_task(acks_late=True)
+def prepare_download(download_id: int) -> None:
+    """Make a requested file (a PDF); running twice makes it once."""
+    downloads.download_prepare(download_id)
+
+
+@shared_task
+def expire_downloads() -> int:
+    return downloads.downloads_expire()

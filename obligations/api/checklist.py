@@ -32,11 +32,13 @@ from regulations.selectors import labels as catalog_labels
 from regulations.selectors import obligation_roles
 
 from .. import selectors
-from ..exports import CSV, PDF, XLSX, checklist_csv, checklist_pdf, checklist_xlsx
+from ..access import EVERYONE
+from ..exports import CSV, PDF, XLSX, checklist_csv, checklist_xlsx
 from ..filters import ChecklistFilter
-from ..models import ChecklistChange, ChecklistItem, Evidence, ItemHistory, Membership
+from ..models import ChecklistChange, ChecklistItem, Download, Evidence, ItemHistory, Membership
 from ..selectors import member_names
 from ..services import checklist
+from ..services.downloads import download_request
 from ..services.evidence import SIGNATURES, evidence_add, evidence_share
 from ..wording import cause_text, change_entries, change_summary, due_lines, history_text, keep_lines, superseded_text
 from .applicability import PenaltySerializer, penalty_data
@@ -426,7 +428,9 @@ LIST_CATALOGUE_COLUMNS = [
 ]
 
 
-EXPORTS = {"csv": (checklist_csv, CSV), "xlsx": (checklist_xlsx, XLSX), "pdf": (checklist_pdf, PDF)}
+# PDFs take seconds to minutes to lay out: they are made in the background (downloads/).
+PDF_IN_BACKGROUND = "A PDF is made in the background: POST downloads/ with kind %(kind)s, then fetch it when ready."
+EXPORTS = {"csv": (checklist_csv, CSV), "xlsx": (checklist_xlsx, XLSX)}
 
 
 def _listed():
@@ -612,7 +616,6 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         responses={
             (200, "text/csv"): OpenApiTypes.STR,
             (200, XLSX): OpenApiTypes.BINARY,
-            (200, PDF): OpenApiTypes.BINARY,
         },
         parameters=[
             OpenApiParameter(
@@ -621,7 +624,13 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
                 enum=["zh", "en"],
                 description="The file's language; by default the request's (Accept-Language).",
             ),
-            OpenApiParameter("file", str, enum=[*EXPORTS], description="csv (the default), xlsx or pdf."),
+            OpenApiParameter(
+                "file",
+                str,
+                enum=[*EXPORTS],
+                description="csv (the default) or xlsx; a PDF is made in the background "
+                "(POST downloads/ with kind checklist).",
+            ),
         ],
     )
     @action(detail=False, pagination_class=None)
@@ -633,15 +642,15 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         if lang not in ("zh", "en"):
             raise serializers.ValidationError({"lang": ["Either zh or en."]})
         kind = request.query_params.get("file") or "csv"
+        if kind == "pdf":
+            raise serializers.ValidationError({"file": [PDF_IN_BACKGROUND % {"kind": "checklist"}]})
         if kind not in EXPORTS:
-            raise serializers.ValidationError({"file": ["One of csv, xlsx or pdf."]})
+            raise serializers.ValidationError({"file": ["Either csv or xlsx."]})
         items = self.filter_queryset(self.get_queryset()).annotate(evidence_count=Count("evidence"))
         zone = zoneinfo.ZoneInfo(self.organization.timezone)
         write, content_type = EXPORTS[kind]
-        # A printed page says whose it is and when it was made; a sheet has no room for it.
-        extra = {"organization": self.organization} if kind == "pdf" else {}
         response = HttpResponse(
-            write(items, request.build_absolute_uri, lang=lang, zone=zone, **extra), content_type=content_type
+            write(items, request.build_absolute_uri, lang=lang, zone=zone), content_type=content_type
         )
         response["Content-Disposition"] = f'attachment; filename="checklist-{self.organization.slug}-{lang}.{kind}"'
         return response
@@ -771,3 +780,87 @@ class EvidenceViewSet(mixins.RetrieveModelMixin, OrganizationViewSet):
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
         return response
+
+
+# --- Files made in the background -----------------------------------------------------------
+
+
+class DownloadSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    file = serializers.SerializerMethodField(help_text="Where to fetch the file once it is ready; null before.")
+
+    class Meta:
+        model = Download
+        fields = [
+            "id",
+            "kind",
+            "params",
+            "status",
+            "status_label",
+            "filename",
+            "size",
+            "created_at",
+            "finished_at",
+            "file",
+        ]
+        read_only_fields = fields
+
+    def get_file(self, download) -> str | None:
+        if download.status != Download.Status.READY:
+            return None
+        return reverse("download-file", args=[download.organization_id, download.pk])
+
+
+class DownloadRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Download.Kind.choices)
+    lang = serializers.ChoiceField(
+        choices=["zh", "en"], required=False, help_text="The file's language; by default the request's."
+    )
+    as_of = serializers.DateField(
+        required=False, help_text="For the audit pack: the day it describes; by default today."
+    )
+    query = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="For the checklist: its filters, search and order as in the list's query (status=open&q=备案).",
+    )
+
+
+class DownloadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationViewSet):
+    """PDFs made in the background: the audit pack and the checklist, which take seconds to
+    minutes to lay out. POST asks for one (202); its ``status`` turns ``ready`` (or ``failed``)
+    and ``file`` fetches it. Each person sees their own, kept for seven days. Any member may
+    ask, viewers too: these are files to read."""
+
+    serializer_class = DownloadSerializer
+    write_roles = EVERYONE
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Download.objects.none()
+        return Download.objects.filter(organization=self.organization, requested_by=self.request.user)
+
+    @extend_schema(request=DownloadRequestSerializer, responses={202: DownloadSerializer})
+    def create(self, request, organization_id):
+        payload = DownloadRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        download = download_request(
+            self.organization,
+            user=request.user,
+            kind=data["kind"],
+            lang=data.get("lang") or language(request),
+            as_of=data.get("as_of"),
+            query=data.get("query", ""),
+        )
+        url = reverse("download-detail", args=[self.organization.pk, download.pk])
+        return Response(DownloadSerializer(download).data, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+    @extend_schema(responses={(200, PDF): OpenApiTypes.BINARY, 409: OpenApiResponse(description="Not ready yet.")})
+    @action(detail=True, url_path="file")
+    def file(self, request, organization_id, pk):
+        download = self.get_object()
+        if download.status != Download.Status.READY:
+            return Response({"detail": "The file is not ready."}, status=status.HTTP_409_CONFLICT)
+        return FileResponse(download.file.open("rb"), as_attachment=True, filename=download.filename, content_type=PDF)

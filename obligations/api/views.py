@@ -17,7 +17,7 @@ from regulations import selectors as catalog
 
 from .. import auditpack, selectors, services
 from ..access import ADMINS, EVERYONE
-from ..exports import PDF, XLSX
+from ..exports import XLSX
 from ..filters import ReminderFilter
 from ..models import (
     ApiToken,
@@ -33,6 +33,7 @@ from ..models import (
 from ..services import calendar, checklist, reminders
 from . import applicability, serializers
 from .base import OrganizationAPIView, OrganizationViewSet, scoped
+from .checklist import PDF_IN_BACKGROUND
 
 
 class ShownOnceCreateMixin(mixins.CreateModelMixin):
@@ -289,7 +290,16 @@ class AuditPackQuerySerializer(drf_serializers.Serializer):
     lang = drf_serializers.ChoiceField(
         ["zh", "en"], required=False, help_text="The file's language; by default the request's (Accept-Language)."
     )
-    file = drf_serializers.ChoiceField(["xlsx", "pdf"], default="xlsx", help_text="An Excel workbook or a PDF.")
+    file = drf_serializers.ChoiceField(
+        ["xlsx", "pdf"],
+        default="xlsx",
+        help_text="An Excel workbook; a PDF is made in the background (POST downloads/ with kind audit_pack).",
+    )
+
+    def validate_file(self, value):
+        if value == "pdf":
+            raise drf_serializers.ValidationError(PDF_IN_BACKGROUND % {"kind": "audit_pack"})
+        return value
 
 
 class AuditPackView(OrganizationAPIView):
@@ -302,7 +312,7 @@ class AuditPackView(OrganizationAPIView):
 
     @extend_schema(
         parameters=[AuditPackQuerySerializer],
-        responses={(200, XLSX): OpenApiTypes.BINARY, (200, PDF): OpenApiTypes.BINARY},
+        responses={(200, XLSX): OpenApiTypes.BINARY},
     )
     def get(self, request, organization_id):
         query = AuditPackQuerySerializer(data=request.query_params)

@@ -15,6 +15,7 @@ organization = [
     path("audit/", views.audit_page, name="web-audit"),
     path("audit-pack/", views.audit_pack_page, name="web-audit-pack"),
     path("changes/", views.changes_page, name="web-changes"),
+    path("downloads/", views.downloads_page, name="web-downloads"),
     path("members/", views.members_page, name="web-members"),
 ]
 

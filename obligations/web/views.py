@@ -32,9 +32,9 @@ from regulations.models import Fact, Instrument, Obligation, Provision
 from .. import access, auditpack, charts, selectors, services
 from ..errors import DomainError, ServiceError, StaleVersion
 from ..filters import DEFAULT_ORDERING, ChecklistFilter
-from ..models import ApiToken, AuditEvent, CalendarFeed, ChecklistItem, Evidence, Invitation, Membership
+from ..models import ApiToken, AuditEvent, CalendarFeed, ChecklistItem, Download, Evidence, Invitation, Membership
 from ..selectors import member_names
-from ..services import calendar, checklist, reminders
+from ..services import calendar, checklist, downloads, reminders
 from ..services.evidence import evidence_add, evidence_share
 from ..wording import cause_text, change_entries, change_summary, due_lines, keep_lines, superseded_text
 from . import forms
@@ -567,15 +567,43 @@ def audit_pack_page(request):
     initial = {"as_of": request.organization_today, "lang": language(request), "file": "pdf"}
     form = forms.AuditPackForm(request.GET if "file" in request.GET else None, initial=initial)
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            return auditpack.download(
-                request.organization,
-                kind=form.cleaned_data["file"],
-                **{key: form.cleaned_data[key] for key in ("as_of", "lang")},
+            if data["file"] != "pdf":
+                return auditpack.download(
+                    request.organization, kind=data["file"], as_of=data["as_of"], lang=data["lang"]
+                )
+            downloads.download_request(
+                request.organization, user=request.user, kind="audit_pack", lang=data["lang"], as_of=data["as_of"]
             )
         except DomainError as error:
             forms.show_errors(form, error)
+        else:
+            return redirect("web-downloads", organization_id=request.organization.pk)
     return _page(request, "web/audit_pack.html", {"form": form})
+
+
+@member_page(post_roles=access.EVERYONE)
+@GET_OR_POST
+def downloads_page(request):
+    """The PDFs this person asked for, made in the background; a POST asks for the checklist's
+    with the checklist page's filters. While one is being made the list refreshes itself."""
+    if request.method == "POST":
+        try:
+            downloads.download_request(
+                request.organization,
+                user=request.user,
+                kind="checklist",
+                lang=language(request),
+                query=QueryDict(request.POST.get("query", "")).urlencode(),
+            )
+        except DomainError as error:
+            messages.error(request, error.message if isinstance(error, ServiceError) else str(error))
+        return redirect("web-downloads", organization_id=request.organization.pk)
+    mine = Download.objects.filter(organization=request.organization, requested_by=request.user)[:50]
+    context = {"downloads": mine, "pending": any(d.status == Download.Status.PENDING for d in mine)}
+    template = "web/_downloads.html" if request.htmx else "web/downloads.html"
+    return _page(request, template, context)
 
 
 # --- The organization: members, invitations, reminder policy; the person's API tokens --------

@@ -30,6 +30,7 @@ from obligations.models import (
     ApiToken,
     ChecklistChange,
     ChecklistItem,
+    Download,
     Evidence,
     Membership,
     Organization,
@@ -140,6 +141,16 @@ def _new_change(organization) -> ChecklistChange:
     return ChecklistChange.objects.create(organization=organization, cause={"code": "requested", "by": "x"}, counts={})
 
 
+def _new_download(organization) -> Download:
+    """A ready PDF its admin asked for (downloads are seen by the person who asked)."""
+    admin = organization.memberships.filter(role=Membership.Role.ADMIN).first().user
+    download = Download(organization=organization, requested_by=admin, kind="checklist", status="ready")
+    download.file.save("checklist.pdf", ContentFile(b"%PDF-1.7 checklist"), save=False)
+    download.filename, download.size = "checklist.pdf", 18
+    download.save()
+    return download
+
+
 def _new_event(organization) -> OrganizationEvent:
     return OrganizationEvent.objects.create(
         organization=organization, type_id="request_received", date=dt.date(2025, 3, 3)
@@ -223,6 +234,9 @@ REGISTRY: dict[str, Entry] = {
     "checklist-item-bulk": Entry(bodies={"post": _bulk_body}),
     "evidence-detail": Entry(make_object=_new_evidence),
     "evidence-download": Entry(make_object=_new_evidence),
+    "download-list": Entry(bodies={"post": {"kind": "checklist", "query": "status=open"}}, viewers_write=True),
+    "download-detail": Entry(make_object=_new_download),
+    "download-file": Entry(make_object=_new_download),
     "evidence-share": Entry(make_object=_new_evidence, bodies={"post": lambda o: {"items": [_new_item(o).pk]}}),
     "calendar-feed-config-list": Entry(bodies={"post": {"name": "Deadlines"}}, viewers_write=True),
     "calendar-feed-config-detail": Entry(make_object=_new_feed, viewers_write=True),
@@ -524,6 +538,7 @@ PAGE_REGISTRY: dict[str, PageEntry] = {
     "web-audit": PageEntry(),
     "web-audit-pack": PageEntry(),
     "web-changes": PageEntry(),
+    "web-downloads": PageEntry(posts={"checklist": {"query": "status=open"}}, viewers_post=True),
     "web-dashboard": PageEntry(),
     "web-checklist": PageEntry(),
     "web-opportunities": PageEntry(),

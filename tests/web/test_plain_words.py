@@ -102,6 +102,7 @@ def pages(organization) -> dict[str, str]:
         "audit-pack": f"{base}/audit-pack/",
         "members": f"{base}/members/",
         "changes": f"{base}/changes/",
+        "downloads": f"{base}/downloads/",
         "tokens": "/account/tokens/",
         "join": "/invitations/accept/?code=inv_unknown",
         "audit-pack-refused": f"{base}/audit-pack/?as_of=2001-01-01&lang=zh&file=xlsx",
