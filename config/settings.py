@@ -321,6 +321,8 @@ SPECTACULAR_SETTINGS = {
         "LandsOnEnum": ["duty", "opportunity", "expectation", "none"],
         "HistoryActionEnum": "obligations.models.ItemHistory.Action",
         "AuditActionEnum": "obligations.models.AuditEvent.Action",
+        "DownloadKindEnum": "obligations.models.Download.Kind",
+        "DownloadStatusEnum": "obligations.models.Download.Status",
     },
 }
 

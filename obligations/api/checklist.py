@@ -814,7 +814,7 @@ class DownloadSerializer(serializers.ModelSerializer):
 class DownloadRequestSerializer(StrictFieldsMixin, serializers.Serializer):
     kind = serializers.ChoiceField(choices=Download.Kind.choices)
     lang = serializers.ChoiceField(
-        choices=["zh", "en"], required=False, help_text="The file's language; by default the request's."
+        choices=Membership.Language.choices, required=False, help_text="The file's language; by default the request's."
     )
     as_of = serializers.DateField(
         required=False, help_text="For the audit pack: the day it describes; by default today."

@@ -288,7 +288,9 @@ class AuditPackQuerySerializer(drf_serializers.Serializer):
         required=False, help_text="The day the pack describes (the organization's time zone); by default today."
     )
     lang = drf_serializers.ChoiceField(
-        ["zh", "en"], required=False, help_text="The file's language; by default the request's (Accept-Language)."
+        Membership.Language.choices,
+        required=False,
+        help_text="The file's language; by default the request's (Accept-Language).",
     )
     file = drf_serializers.ChoiceField(
         ["xlsx", "pdf"],

@@ -218,7 +218,7 @@ def test_viewers_may_download_it_and_other_organizations_may_not(history, make_u
 
 
 def test_the_pack_costs_the_same_number_of_queries_whatever_its_size(as_alice, history, django_assert_max_num_queries):
-    item = ChecklistItem.objects.filter(organization=history).first()
+    item = ChecklistItem.objects.filter(organization=history, superseded_at__isnull=True).order_by("id").first()
     for n in range(5):
         assert patch_item(as_alice, item, {"status": "in_progress" if n % 2 else "open"}).status_code == 200
     with django_assert_max_num_queries(16):

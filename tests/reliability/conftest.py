@@ -14,11 +14,21 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from obligations import services
-from obligations.models import ApiToken, ChecklistChange, ChecklistItem, Evidence, Invitation, Membership, Organization
+from obligations.models import (
+    ApiToken,
+    ChecklistChange,
+    ChecklistItem,
+    Download,
+    Evidence,
+    Invitation,
+    Membership,
+    Organization,
+)
 from obligations.services import calendar
 from tests.factories import SHANGHAI_APP, MembershipFactory, OrganizationFactory, UserFactory, api_client
 
@@ -74,11 +84,20 @@ class World:
     invitation: Invitation
     feed_id: int
     change_id: int  # the checklist change the event made
+    download_id: int  # a PDF the admin asked for, ready
 
     @property
     def api(self) -> APIClient:
         """A new client that authenticates with the admin's token."""
         return api_client(token=self.secret)
+
+
+def _ready_download(organization, admin) -> Download:
+    download = Download(organization=organization, requested_by=admin, kind="checklist", status="ready")
+    download.file.save("checklist.pdf", ContentFile(PDF), save=False)
+    download.filename, download.size = "checklist.pdf", len(PDF)
+    download.save()
+    return download
 
 
 def build_world(slug: str = "lingang") -> World:
@@ -120,6 +139,7 @@ def build_world(slug: str = "lingang") -> World:
         invitation=invitation,
         feed_id=feed.pk,
         change_id=ChecklistChange.objects.filter(organization=organization).latest("at", "id").pk,
+        download_id=_ready_download(organization, admin).pk,
     )
 
 

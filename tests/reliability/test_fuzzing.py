@@ -55,6 +55,7 @@ def path_parameters(path: str, world: World) -> dict:
     ids: dict[str, int | str] = {
         "/checklist/": world.item.pk,
         "/changes/": world.change_id,
+        "/downloads/": world.download_id,
         "/members/": world.viewer.pk,  # never the admin's own membership
         "/events/": world.event_id,
         "/invitations/": world.invitation.pk,
