@@ -14,7 +14,7 @@ import pytest
 
 from .conftest import World, record, service_environment, start_web, stop_processes
 
-BUDGET_SECONDS = 150
+BUDGET_SECONDS = 120
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",
