@@ -24,7 +24,7 @@ import hashlib
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from django.http import HttpResponse
@@ -39,8 +39,8 @@ from regulations.models import CatalogVersion, Instrument, Obligation
 
 from .errors import ServiceError
 from .exports import XLSX, Table, pdf_document, spreadsheet_safe, workbook
-from .models import ChecklistItem, Evidence, ItemHistory, Organization, OrganizationEvent, ProfileVersion
-from .selectors import member_names
+from .models import ChecklistItem, Evidence, ItemHistory, Organization
+from .selectors import member_names, organization_event_dates, profile_current
 from .services.checklist import organization_today
 from .wording import due_basis_text, history_text, in_language, period_text
 
@@ -106,15 +106,10 @@ def build(organization: Organization, *, as_of: dt.date, lang: str) -> Pack:
     cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=zone)  # the day's end
     book, calendar = catalog.current()
     labels = catalog.labels(book)
-    profile = (
-        ProfileVersion.objects.filter(organization=organization, created_at__lt=cutoff).order_by("-number").first()
-    )
-    events: dict[str, list[dt.date]] = defaultdict(list)
-    for key, date in OrganizationEvent.objects.filter(organization=organization, created_at__lt=cutoff).values_list(
-        "type_id", "date"
-    ):
-        events[cast(str, key)].append(date)  # type_id holds EventType.key (to_field="key")
-    result = evaluate(book, profile.answers if profile else {}, events, as_of=as_of, calendar=calendar)
+    # What the organization had answered and reported by the end of the day.
+    profile = profile_current(organization, before=cutoff)
+    events = organization_event_dates(organization, reported_before=cutoff)
+    result = evaluate(book, profile.answers, events, as_of=as_of, calendar=calendar)
 
     instruments = {i.code: i for i in Instrument.objects.all()}
     in_scope = [e for e in result.decided if not e.preview]
@@ -146,7 +141,7 @@ def build(organization: Organization, *, as_of: dt.date, lang: str) -> Pack:
         "organization": organization.slug,
         "as_of": as_of.isoformat(),
         "catalogue": book.version,
-        "profile": profile.number if profile else 0,
+        "profile": profile.number,
     }
     statement, ruled_out = _statement(result.parts, obligations, instruments, states, items, labels, lang, content)
     checklist, proofs = _checklist(items, states, history, evidence, people, labels, lang, zone, cutoff, content)
@@ -169,7 +164,7 @@ def build(organization: Organization, *, as_of: dt.date, lang: str) -> Pack:
             _("Profile"),
             _("version %(number)s of %(date)s")
             % {"number": profile.number, "date": f"{profile.created_at.astimezone(zone):%Y-%m-%d}"}
-            if profile
+            if profile.pk
             else _("not answered yet"),
         ),
         (
@@ -205,16 +200,11 @@ def pack_pdf(pack: Pack) -> bytes:
     return pdf_document(pack.title, pack.heading, pack.tables, lang=pack.lang)
 
 
-# The writers answered at once by the file's name; a PDF is made in the background
-# (services.downloads).
-WRITERS = {"xlsx": (pack_xlsx, XLSX)}
-
-
-def download(organization: Organization, *, as_of: dt.date, lang: str, kind: str) -> HttpResponse:
-    """The pack as a file to download, for the API and the page alike."""
-    write, content_type = WRITERS[kind]
-    response = HttpResponse(write(build(organization, as_of=as_of, lang=lang)), content_type=content_type)
-    name = f"audit-pack-{organization.slug}-{as_of.isoformat()}-{lang}.{kind}"
+def download(organization: Organization, *, as_of: dt.date, lang: str) -> HttpResponse:
+    """The pack as a workbook to download at once, for the API and the page alike (the PDF is
+    made in the background: services.downloads)."""
+    response = HttpResponse(pack_xlsx(build(organization, as_of=as_of, lang=lang)), content_type=XLSX)
+    name = f"audit-pack-{organization.slug}-{as_of.isoformat()}-{lang}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

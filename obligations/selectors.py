@@ -21,15 +21,24 @@ from .models import (
 )
 
 
-def profile_current(organization: Organization) -> ProfileVersion:
-    """The latest profile version; an unsaved empty version 0 when nothing was answered yet."""
-    latest = ProfileVersion.objects.filter(organization=organization).order_by("-number").first()
+def profile_current(organization: Organization, *, before: dt.datetime | None = None) -> ProfileVersion:
+    """The latest profile version (saved before ``before``, when given); an unsaved empty
+    version 0 when nothing was answered yet."""
+    versions = ProfileVersion.objects.filter(organization=organization)
+    if before is not None:
+        versions = versions.filter(created_at__lt=before)
+    latest = versions.order_by("-number").first()
     return latest or ProfileVersion(organization=organization, number=0, answers={})
 
 
-def organization_event_dates(organization: Organization) -> dict[str, list[dt.date]]:
+def organization_event_dates(
+    organization: Organization, *, reported_before: dt.datetime | None = None
+) -> dict[str, list[dt.date]]:
+    events = OrganizationEvent.objects.filter(organization=organization)
+    if reported_before is not None:
+        events = events.filter(created_at__lt=reported_before)
     dates: dict[str, list[dt.date]] = {}
-    for key, date in OrganizationEvent.objects.filter(organization=organization).values_list("type_id", "date"):
+    for key, date in events.values_list("type_id", "date"):
         # type_id holds EventType.key (to_field="key"); the stubs assume an integer key.
         dates.setdefault(cast(str, key), []).append(date)
     return dates

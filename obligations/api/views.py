@@ -324,7 +324,6 @@ class AuditPackView(OrganizationAPIView):
             self.organization,
             as_of=data.get("as_of") or checklist.organization_today(self.organization),
             lang=data.get("lang") or language(request),
-            kind=data["file"],
         )
 
 

@@ -117,9 +117,14 @@ def evidence_add(
         evidence.filename, evidence.content_type = upload.safe_name, upload.content_type
         evidence.size, evidence.sha256 = upload.size, upload.sha256
         evidence.file.save(upload.safe_name, upload.file, save=False)
+    # Evidence on a done item starts, moves or ends its renewal when it expires, or when it
+    # replaces evidence that did; other evidence leaves the checklist as it is.
+    renewing = item.status == ChecklistItem.Status.DONE and (
+        valid_until is not None or item.evidence.filter(valid_until__isnull=False).exists()
+    )
     evidence.save()
     _record(evidence, actor)
-    if item.status == ChecklistItem.Status.DONE:  # it may start, move or end a renewal
+    if renewing:
         checklist_sync(item.organization, cause={"code": "renewal"})
     return evidence
 

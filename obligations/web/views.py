@@ -570,9 +570,7 @@ def audit_pack_page(request):
         data = form.cleaned_data
         try:
             if data["file"] != "pdf":
-                return auditpack.download(
-                    request.organization, kind=data["file"], as_of=data["as_of"], lang=data["lang"]
-                )
+                return auditpack.download(request.organization, as_of=data["as_of"], lang=data["lang"])
             downloads.download_request(
                 request.organization, user=request.user, kind="audit_pack", lang=data["lang"], as_of=data["as_of"]
             )
@@ -627,6 +625,10 @@ def members_page(request):
     )
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "invite":
+            invite_form = forms.InvitationForm(request.POST)
+        elif action == "policy":
+            policy_form = forms.ReminderPolicyForm(request.POST)
         try:
             done = _members_action(request, action, invite_form, policy_form)
         except DomainError as error:
@@ -677,7 +679,6 @@ def _members_action(request, action, invite_form, policy_form) -> bool:
         messages.success(request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
         return True
     if action == "invite":
-        invite_form.data, invite_form.is_bound = request.POST, True
         if not invite_form.is_valid():
             return False
         invitation, secret = services.invitation_create(
@@ -691,7 +692,6 @@ def _members_action(request, action, invite_form, policy_form) -> bool:
         )
         return True
     if action == "policy":
-        policy_form.data, policy_form.is_bound = request.POST, True
         if not policy_form.is_valid():
             return False
         services.reminder_policy_update(organization, actor=request.user, **policy_form.cleaned_data)
