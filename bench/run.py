@@ -6,6 +6,7 @@
     .venv/bin/python bench/run.py checklist       # GET .../checklist/ of the 2,000-item organization
     .venv/bin/python bench/run.py files           # exports, audit pack, changes, dashboard of that organization
     .venv/bin/python bench/run.py reminders       # a reminder pass, then the next, one worker then two
+    .venv/bin/python bench/run.py outbound        # due-date events to a webhook and a robot per organization
     .venv/bin/python bench/run.py catalog         # load_catalog into an empty schema, then reload
 
 Every benchmark prints the machine, the load average and a baseline measured in the same run,
@@ -524,6 +525,80 @@ def bench_reminders(args) -> None:
               f"speed-up {best[1] / best[2]:.2f}x")  # fmt: skip
 
 
+# --- Webhooks and chat robots ----------------------------------------------------------------
+
+
+def bench_outbound(args) -> None:
+    """Every organization with a webhook and a WeCom robot posting to a local receiver that
+    answers at once: the due-date events of the bench day (as the reminder pass records them,
+    a chunk of organizations per transaction), their delivery (webhooks one POST an event,
+    robots one message a batch), then the next pass, which records nothing new."""
+    setup()
+    import http.server
+
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from obligations.models import ChecklistItem, Delivery, Endpoint, Organization, OutboundEvent
+    from obligations.services import outbound
+
+    class Quick(http.server.BaseHTTPRequestHandler):
+        posts = 0
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            Quick.posts += 1
+            body = b'{"errcode": 0, "errmsg": "ok"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quick)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.OUTBOUND_ALLOW_PRIVATE = True  # the receiver is on this machine
+
+    header("outbound: due-date events of the bench day to a webhook and a robot per organization")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE obligations_delivery, obligations_outboundevent, obligations_endpoint RESTART IDENTITY"
+        )
+    organizations = list(Organization.objects.order_by("pk").values_list("pk", flat=True))
+    Endpoint.objects.bulk_create(
+        [Endpoint(organization_id=pk, kind=k, url=f"{url}/{k}", secret=outbound.new_secret() if k == "webhook" else "",
+                  events=list(Endpoint.Event.values)) for pk in organizations for k in ("webhook", "wecom")],
+        batch_size=2000,
+    )  # fmt: skip
+    dated = ChecklistItem.objects.filter(status__in=["open", "in_progress"], due_date__isnull=False).count()
+    print(f"data: {len(organizations)} organizations, {dated} open dated items; now = {NOW.isoformat()}")
+    print(f"baseline: calibration loop {calibrate():.2f} ms")
+
+    def record() -> tuple[int, float]:
+        started, events = time.perf_counter(), 0
+        for start in range(0, len(organizations), settings.REMINDER_CHUNK):
+            with transaction.atomic():
+                events += outbound.queue_due(organizations[start : start + settings.REMINDER_CHUNK], now=NOW)
+        return events, time.perf_counter() - started
+
+    events, seconds = record()
+    print(f"  record: {events} events, {Delivery.objects.count()} deliveries in {seconds:.1f} s "
+          f"({events / seconds:.0f} events/s)")  # fmt: skip
+    started = time.perf_counter()
+    counts = outbound.deliver(now=NOW)
+    seconds = time.perf_counter() - started
+    webhooks = Delivery.objects.filter(endpoint__kind="webhook", status="delivered").count()
+    print(f"  deliver: {counts['delivered']} deliveries in {Quick.posts} posts ({webhooks} webhooks signed and "
+          f"posted one by one, {Quick.posts - webhooks} robot messages) in {seconds:.1f} s: "
+          f"{Quick.posts / seconds:.0f} posts/s, {counts['delivered'] / seconds:.0f} deliveries/s")  # fmt: skip
+    again, seconds = record()
+    print(f"  next pass: {again} new events in {seconds:.2f} s; {OutboundEvent.objects.count()} events kept")
+    server.shutdown()
+
+
 # --- Catalogue ------------------------------------------------------------------------------
 
 CATALOG_SCHEMA = "bench_catalog"
@@ -760,6 +835,7 @@ def main() -> None:
     p = sub.add_parser("reminders")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to run, in turn")
     p.add_argument("--repeat", type=int, default=1, help="rounds of the worker counts (the best of each is compared)")
+    p = sub.add_parser("outbound")
     p = sub.add_parser("catalog")
     p.add_argument("--repeat", type=int, default=3)
     p = sub.add_parser("resync")
@@ -781,6 +857,7 @@ def main() -> None:
         "checklist": bench_checklist,
         "files": bench_files,
         "reminders": bench_reminders,
+        "outbound": bench_outbound,
         "catalog": bench_catalog,
         "resync": bench_resync,
     }[args.benchmark](args)

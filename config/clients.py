@@ -19,11 +19,19 @@ def client_ip(request) -> str:
     return forwarded[-settings.PROXY_COUNT] if len(forwarded) >= settings.PROXY_COUNT else remote
 
 
+def without_password(request, credentials=None) -> bool:
+    """Whether django-axes should leave a sign-in attempt out of its count: single sign-on
+    passes no password, and the limit is on guessing passwords."""
+    return not (credentials or {}).get("password")
+
+
 def locked_out(request, original_response=None, credentials=None):
     """django-axes' answer once an address has failed too often for a username: the sign-in
     page again, saying so, with 429."""
     from django.contrib.auth.forms import AuthenticationForm  # apps are loaded by the time it answers
 
+    from obligations.sso import sign_in_options
+
     message = _("Too many failed sign-in attempts. Try again in 15 minutes.")
-    context = {"form": AuthenticationForm(request), "locked": message}
+    context = {"form": AuthenticationForm(request), "locked": message, **sign_in_options()}
     return render(request, "registration/login.html", context, status=429)

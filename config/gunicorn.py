@@ -35,3 +35,12 @@ def post_worker_init(worker):
 # Above the service's own URL limit (config.middleware.MAX_URL_LENGTH), so that an over-long URL
 # gets the service's documented 414 rather than gunicorn's HTML page; 8190 is gunicorn's maximum.
 limit_request_line = 8190
+
+
+def child_exit(server, worker):
+    """In multiprocess metrics mode (PROMETHEUS_MULTIPROC_DIR), a dead worker's live gauges
+    must stop counting; its counters stay, summed into /metrics (config/metrics.py)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it times and counts every answer, the other middleware's too.
+    "config.metrics.RequestMetricsMiddleware",
     "config.middleware.UrlLengthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -104,13 +106,50 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- Single sign-on and passwords ----------------------------------------------------------
+# Single sign-on with an OpenID Connect provider (mozilla-django-oidc) is on when a client id is
+# set. The provider's verified email must name one member here (obligations.sso): signing in
+# never creates an account. PASSWORD_SIGN_IN=false leaves single sign-on as the only way in to
+# the pages; API tokens are not passwords and keep working.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+SINGLE_SIGN_ON = bool(OIDC_RP_CLIENT_ID)
+PASSWORD_SIGN_IN = env.bool("PASSWORD_SIGN_IN", default=True)
+if not (PASSWORD_SIGN_IN or SINGLE_SIGN_ON):
+    raise ImproperlyConfigured("PASSWORD_SIGN_IN=false needs single sign-on (OIDC_RP_CLIENT_ID): nobody could sign in.")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="")  # on the sign-in button
+if SINGLE_SIGN_ON:
+    # The endpoints are set, not read from the provider's discovery document at start: a provider
+    # that is down would otherwise keep every web, worker and beat process from starting.
+    OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT")
+    OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+    # RS and ES tokens are checked with the provider's published keys; HS256 with the client secret.
+    OIDC_OP_JWKS_ENDPOINT = (
+        env.str("OIDC_OP_JWKS_ENDPOINT", default=None)
+        if OIDC_RP_SIGN_ALGO.startswith("HS")
+        else env.str("OIDC_OP_JWKS_ENDPOINT")
+    )
+    OIDC_RP_SCOPES = "openid email"
+    OIDC_USE_PKCE = True  # providers without PKCE ignore it (RFC 7636)
+    OIDC_TIMEOUT = 10  # seconds per call to the provider: one that hangs must not hold a web worker
+
 # --- Sign-in limit -------------------------------------------------------------------------
 # django-axes hooks authenticate(), so every way to sign in with a password (the web page, the
 # API's browsable sign-in, the admin) shares one count: 10 failures for a username from one
 # address lock that pair out for 15 minutes; other addresses and other users are not affected,
 # so an attacker cannot lock a user out for everyone. Attempts are rows in the database, which
 # outlive a cache outage. The address is config.clients.client_ip, as for the rate limits.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Without ModelBackend no password is checked anywhere; axes stays first, as its checks ask.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    *(["django.contrib.auth.backends.ModelBackend"] if PASSWORD_SIGN_IN else []),
+    *(["obligations.sso.MemberBackend"] if SINGLE_SIGN_ON else []),
+]
+# A refused single sign-on is no password guess (the provider has checked the person), and
+# counting it would lock out everyone behind an office's address after a few people not yet invited.
+AXES_WHITELIST_CALLABLE = "config.clients.without_password"
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -221,6 +260,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING below (LOG_FORMAT), like the web processes, rather than through
+# handlers of Celery's own; --loglevel still sets the level.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Each entry expires before the next run is due, so a backlog after downtime does not pile
 # up duplicate runs: the next run selects everything still due anyway.
@@ -243,12 +285,28 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=10),
         "options": {"expires": 20 * 3600},
     },
+    "deliver-outbound": {
+        "task": "obligations.tasks.deliver_outbound",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
     "record-heartbeat": {
         "task": "config.tasks.heartbeat",
         "schedule": timedelta(minutes=5),
         "options": {"expires": 4 * 60},
     },
 }
+
+# --- Webhooks and chat robots ---------------------------------------------------------------
+# Outbound posts go only to public addresses over https (obligations.http); a deployment that
+# posts inside its own network (and the tests, on 127.0.0.1) turns this on.
+OUTBOUND_ALLOW_PRIVATE = env.bool("OUTBOUND_ALLOW_PRIVATE", default=False)
+# An endpoint failing this long without a success is turned off until an admin turns it on.
+OUTBOUND_DISABLE_AFTER = timedelta(hours=env.int("OUTBOUND_DISABLE_AFTER_HOURS", default=72))
+# Due-date events of a day are told from this hour in the organization's time zone.
+OUTBOUND_HOUR = env.int("OUTBOUND_HOUR", default=9)
+if not 0 <= OUTBOUND_HOUR <= 23:
+    raise ImproperlyConfigured("OUTBOUND_HOUR must be an hour from 0 to 23.")
 
 # --- Caches --------------------------------------------------------------------------------
 CACHES = {
@@ -272,11 +330,12 @@ REST_FRAMEWORK: dict[str, Any] = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # Request bodies are JSON, except evidence uploads (multipart, set on that action): a form
+    # cannot carry typed values (lists, booleans, nested answers), which DRF would read as empty
+    # (a profile PUT would erase every answer), and one media type per operation is what
+    # generated clients handle. Other media types answer 415.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the test client sends what the API reads
     "DEFAULT_THROTTLE_CLASSES": [
         "config.throttles.AnonThrottle",
         "config.throttles.UserThrottle",
@@ -305,6 +364,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operation ids and tags start after the version: organizations_checklist_list, not
+    # v1_organizations_checklist_list, grouped by resource instead of all under "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.add_error_responses",
@@ -323,14 +385,29 @@ SPECTACULAR_SETTINGS = {
         "AuditActionEnum": "obligations.models.AuditEvent.Action",
         "DownloadKindEnum": "obligations.models.Download.Kind",
         "DownloadStatusEnum": "obligations.models.Download.Status",
+        "EndpointKindEnum": "obligations.models.Endpoint.Kind",
+        "EndpointEventEnum": "obligations.models.Endpoint.Event",
+        "DeliveryStatusEnum": "obligations.models.Delivery.Status",
     },
 }
 
+# --- Metrics, logs and error reports -----------------------------------------------------------
+# /metrics (config/metrics.py) answers a scraper with this bearer token; with none set, only
+# requests from this host.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# json: one JSON object a line, with the same fields as plain, for log collectors.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
+_log_fields = "%(asctime)s %(levelname)s %(name)s %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": _log_fields},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "format": _log_fields},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # django-axes logs every successful sign-in at INFO; failures and lockouts come as warnings.
     # WeasyPrint logs each page it lays out at INFO, and that it embeds a whole font (see
@@ -342,3 +419,19 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    # Here rather than in wsgi.py, so that web, worker and beat processes all report. No
+    # personal data (addresses, cookies, user names) goes with a report.
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+    )

@@ -11,6 +11,8 @@ from .models import (
     AuditEvent,
     CalendarFeed,
     ChecklistItem,
+    Delivery,
+    Endpoint,
     Evidence,
     Invitation,
     ItemHistory,
@@ -127,3 +129,20 @@ class ItemHistoryAdmin(ReadOnlyAdmin):
 @admin.register(Evidence)
 class EvidenceAdmin(ReadOnlyAdmin):
     list_display = ["item", "filename", "url", "evidence_date", "uploaded_by", "uploaded_at"]
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(ReadOnlyAdmin):
+    """Operators see where organizations send events and which endpoints fail; admins of the
+    organization change them (API), where the address rules and the audit live."""
+
+    list_display = ["organization", "kind", "name", "url", "enabled", "failing_since", "disabled_at"]
+    list_filter = ["kind", "enabled"]
+    exclude = ["secret", "lease_until"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event", "endpoint", "status", "attempts", "response_status", "next_attempt_at", "delivered_at"]
+    list_filter = ["status"]
+    list_select_related = ["event", "endpoint"]

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .validators import date_in_range, iana_timezone, reminder_days, visible_text
+from .validators import date_in_range, endpoint_events, iana_timezone, outbound_url, reminder_days, visible_text
 
 
 class Organization(models.Model):
@@ -61,6 +62,20 @@ class Membership(models.Model):
         help_text="Overdue reminders fall on this weekday, so that one email gathers them.",
     )
 
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        WECOM = "wecom", _("WeCom group robot")
+        DINGTALK = "dingtalk", _("DingTalk custom robot")
+        FEISHU = "feishu", _("Feishu custom bot")
+
+    # A member may have their digests posted to a chat robot instead of emailed: the same
+    # digest, once, through the same ledger (services/reminders.py).
+    reminder_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    reminder_chat_url = models.URLField(max_length=500, blank=True, validators=[outbound_url])
+    reminder_chat_secret = models.CharField(
+        max_length=200, blank=True, help_text="The robot's signing secret (DingTalk, Feishu), if it has one."
+    )
+
     # What each member sets for themselves, on the preferences page and in the API alike.
     REMINDER_PREFERENCES = (
         "reminders_enabled",
@@ -69,6 +84,9 @@ class Membership(models.Model):
         "reminder_hour",
         "reminder_timezone",
         "reminder_weekday",
+        "reminder_channel",
+        "reminder_chat_url",
+        "reminder_chat_secret",
     )
 
     class Meta:
@@ -80,6 +98,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
+
+    def clean(self) -> None:
+        if self.reminder_channel != self.Channel.EMAIL and not self.reminder_chat_url:
+            raise ValidationError({"reminder_chat_url": _("Give the robot's webhook address to send reminders there.")})
 
 
 class ReminderPolicy(models.Model):
@@ -596,6 +618,9 @@ class AuditEvent(models.Model):
         TOKEN_CREATED = "token_created", _("API token created")
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
         REMINDER_POLICY_CHANGED = "reminder_policy_changed", _("reminder policy changed")
+        ENDPOINT_ADDED = "endpoint_added", _("webhook or chat robot added")
+        ENDPOINT_CHANGED = "endpoint_changed", _("webhook or chat robot changed")
+        ENDPOINT_REMOVED = "endpoint_removed", _("webhook or chat robot removed")
 
     # Null for personal API tokens, which belong to a user rather than an organization.
     organization = models.ForeignKey(
@@ -617,10 +642,20 @@ class AuditEvent(models.Model):
         return f"{self.action} {self.subject} at {self.at:%Y-%m-%d %H:%M}"
 
     def readable_changes(self) -> list[tuple[object, object]]:
-        """(from, to) per changed field, roles by their names rather than their keys."""
+        """(from, to) per changed field, in words rather than keys (roles, events, languages)."""
 
         def readable(field: str, value):
-            return Membership.Role(value).label if field == "role" and value in Membership.Role.values else value
+            if field == "role" and value in Membership.Role.values:
+                return Membership.Role(value).label
+            if field == "language" and value in Membership.Language.values:
+                return Membership.Language(value).label
+            if field == "events" and isinstance(value, list):
+                return _("; ").join(str(Endpoint.Event(e).label) for e in value if e in Endpoint.Event.values)
+            if field == "enabled" and isinstance(value, bool):
+                return _("on") if value else _("off")
+            if field == "secret" and value:
+                return _("a new signing secret")
+            return value
 
         return [(readable(f, c["from"]), readable(f, c["to"])) for f, c in self.changes.items()]
 
@@ -676,3 +711,102 @@ class Download(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.organization_id} ({self.status})"
+
+
+class Endpoint(models.Model):
+    """Where an organization's events go, besides email: a signed webhook of its own systems or
+    a chat group robot (WeCom, DingTalk, Feishu) that receives them as one message per batch.
+    Set up by admins; turned off by itself after failing for OUTBOUND_DISABLE_AFTER."""
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook", _("Webhook")
+        WECOM = "wecom", _("WeCom group robot")
+        DINGTALK = "dingtalk", _("DingTalk custom robot")
+        FEISHU = "feishu", _("Feishu custom bot")
+
+    class Event(models.TextChoices):
+        ITEM_DUE_SOON = "item.due_soon", _("a duty falls due soon")
+        ITEM_OVERDUE = "item.overdue", _("a duty is overdue")
+        ITEM_CHANGED = "item.changed", _("a duty's status, assignee or justification changed")
+        CHECKLIST_CHANGED = "checklist.changed", _("the checklist changed")
+        CATALOGUE_CHANGED = "catalogue.changed", _("the catalogue of rules changed")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="endpoints")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WEBHOOK)
+    name = models.CharField(max_length=100, blank=True, validators=[visible_text])
+    url = models.URLField(max_length=500, validators=[outbound_url])
+    # A webhook's signing secret (whsec_..., made here and shown once); a DingTalk robot's or a
+    # Feishu bot's signing secret (SEC..., given by the admin; empty if the robot has none).
+    secret = models.CharField(max_length=200, blank=True)
+    events = models.JSONField(default=list, validators=[endpoint_events])
+    language = models.CharField(max_length=2, choices=Membership.Language.choices, default=Membership.Language.ZH)
+    enabled = models.BooleanField(default=True)
+    failing_since = models.DateTimeField(null=True, blank=True, help_text="First failure since the last success.")
+    disabled_at = models.DateTimeField(null=True, blank=True, help_text="Turned off after failing too long.")
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker is delivering to it until then.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} endpoint {self.name or self.pk} of {self.organization_id}"
+
+    def display_name(self) -> str:
+        """Its name, or the kind and host of its address when it has none."""
+        return self.name or f"{self.get_kind_display()} · {urlsplit(self.url).hostname or ''}"
+
+    def event_labels(self) -> list[str]:
+        return [str(self.Event(e).label) for e in self.events if e in self.Event.values]
+
+
+class OutboundEvent(models.Model):
+    """Something an organization's endpoints are told of, written in the transaction of what
+    happened (an outbox), so that nothing committed goes untold and nothing rolled back is told.
+    ``key`` makes an event of the same fact (an item's 7-days-before point for one due date)
+    one row, however many passes see it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="outbound_events")
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(max_length=30, choices=Endpoint.Event.choices)
+    key = models.CharField(max_length=200)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="outbound_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.uid}"
+
+
+class Delivery(models.Model):
+    """One event to one endpoint: the ledger of outbound deliveries. Delivered at least once;
+    a retry carries the same event id, so a receiver can drop what it has seen."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(OutboundEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="delivery_once")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} to endpoint {self.endpoint_id} ({self.status})"

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from .services import accounts, checklist, downloads, reminders
+from .services import accounts, checklist, downloads, outbound, reminders
 
 
 @shared_task(acks_late=True)
@@ -47,3 +47,10 @@ def prepare_download(download_id: int) -> None:
 @shared_task
 def expire_downloads() -> int:
     return downloads.downloads_expire()
+
+
+@shared_task(acks_late=True)
+def deliver_outbound() -> dict[str, int]:
+    """Deliver the webhook and chat events whose time has come; started after each event is
+    recorded and every minute by beat (for retries)."""
+    return outbound.deliver()

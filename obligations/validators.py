@@ -62,3 +62,30 @@ def reminder_days(value) -> None:
         raise ValidationError(_("Give at most 10 days."), code="days_count")
     if any(not 0 <= d <= 365 for d in value):
         raise ValidationError(_("Each day must be from 0 (the due date) to 365."), code="days_range")
+
+
+def outbound_url(value: str) -> None:
+    """An address the service may post to (see obligations.http: public hosts only, https)."""
+    from .http import Refused, resolve  # the validator runs rarely; the module needs settings
+
+    try:
+        resolve(value)
+    except Refused as refusal:
+        raise ValidationError(str(refusal), code="outbound_url") from None
+
+
+def endpoint_events(value) -> None:
+    """The events an endpoint receives: one or more of the known ones, each once."""
+    from .models import Endpoint
+
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ValidationError(_("Choose at least one event."), code="events")
+    unknown = sorted(set(value) - set(Endpoint.Event.values))
+    if unknown:
+        raise ValidationError(
+            _("Unknown events: %(events)s. Known: %(known)s."),
+            code="events",
+            params={"events": ", ".join(unknown[:5]), "known": ", ".join(Endpoint.Event.values)},
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError(_("Name each event once."), code="events")

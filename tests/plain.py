@@ -35,6 +35,8 @@ NAMES_AS_WRITTEN = {
     # The HTTP header an API token is sent in, which a program must write exactly so.
     "Authorization",
     "Bearer",
+    # What WeCom, DingTalk and Feishu call a robot's address in their own Chinese settings.
+    "Webhook",
 }
 URL = re.compile(r"\b(?:https?|webcal)://\S+|\S+@\S+\.\w+")
 

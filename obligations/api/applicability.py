@@ -10,11 +10,10 @@ from django.db import DatabaseError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from config.api import StrictFieldsMixin, language
-from config.parsers import JSONParser
 from regulations import selectors
 from regulations.api.deadlines import within_bounds
 from regulations.applicability import (
@@ -295,10 +294,9 @@ def run(request, *, answers: dict, events: dict[str, list[dt.date]], options: di
     request=ApplicabilityRequestSerializer,
     responses={200: ApplicabilityResponseSerializer},
     summary="Which obligations apply to a profile, why, and by when (nothing is stored)",
+    operation_id="applicability_preview",
 )
 @api_view(["POST"])
-# JSON only: a form cannot carry the nested profile and events, and DRF would read them as empty.
-@parser_classes([JSONParser])
 def applicability_preview(request):
     current = selectors.current()
     book = current[0]

@@ -16,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from config.api import (
@@ -27,7 +27,6 @@ from config.api import (
     StrictFilterBackend,
     language,
 )
-from config.parsers import JSONParser
 from regulations.selectors import labels as catalog_labels
 from regulations.selectors import obligation_roles
 
@@ -583,7 +582,6 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         responses=EvidenceSerializer(many=True),
         filters=False,
         request=None,
-        operation_id="evidence_list",
     )
     @extend_schema(methods=["POST"], request=EvidenceCreateSerializer, responses={201: EvidenceSerializer})
     @action(
@@ -592,7 +590,7 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         filterset_class=None,
         filter_backends=[],
         pagination_class=None,
-        parser_classes=[MultiPartParser, FormParser, JSONParser],
+        parser_classes=[MultiPartParser],
     )
     def evidence(self, request, organization_id, pk):
         item = self.get_object()
@@ -655,7 +653,12 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         response["Content-Disposition"] = f'attachment; filename="checklist-{self.organization.slug}-{lang}.{kind}"'
         return response
 
-    @extend_schema(request=ChecklistBulkSerializer, responses={200: ChecklistItemSerializer(many=True)}, filters=False)
+    @extend_schema(
+        request=ChecklistBulkSerializer,
+        responses={200: ChecklistItemSerializer(many=True)},
+        filters=False,
+        operation_id="organizations_checklist_bulk_update",
+    )
     @action(detail=False, methods=["post"], filterset_class=None, filter_backends=[], pagination_class=None)
     def bulk(self, request, organization_id):
         """The same change to several items (status, assignee, justification), all of them or
@@ -676,7 +679,9 @@ class ChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organiz
         rows = scoped(self, _listed()).filter(pk__in=[item.pk for item in updated]).order_by("pk")
         return Response(self._rows(list(rows)))
 
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT}, filters=False)
+    @extend_schema(
+        request=None, responses={200: OpenApiTypes.OBJECT}, filters=False, operation_id="organizations_checklist_sync"
+    )
     @action(detail=False, methods=["post"], filterset_class=None, filter_backends=[], pagination_class=None)
     def sync(self, request, organization_id):
         """Re-synchronize now (it also happens on every profile and event change)."""
@@ -752,8 +757,12 @@ class EvidenceViewSet(mixins.RetrieveModelMixin, OrganizationViewSet):
             return Evidence.objects.none()
         return Evidence.objects.filter(item__organization=self.organization).select_related("uploaded_by", "item")
 
-    @extend_schema(request=EvidenceShareSerializer, responses={201: EvidenceSerializer(many=True)})
-    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
+    @extend_schema(
+        request=EvidenceShareSerializer,
+        responses={201: EvidenceSerializer(many=True)},
+        operation_id="organizations_evidence_share",
+    )
+    @action(detail=True, methods=["post"])
     def share(self, request, organization_id, pk):
         """Attach this evidence to more of the organization's items as well (a filing receipt
         that meets the same act's duties in several instruments): each item gets its own record

@@ -189,6 +189,11 @@ class ReminderPreferencesSerializer(StrictFieldsMixin, serializers.ModelSerializ
     class Meta:
         model = Membership
         fields = list(Membership.REMINDER_PREFERENCES)
+        extra_kwargs = {
+            "reminder_channel": {"help_text": "email, or a chat robot: wecom, dingtalk or feishu."},
+            "reminder_chat_url": {"help_text": "The robot's webhook address (with reminder_channel a robot)."},
+            "reminder_chat_secret": {"write_only": True},
+        }
 
 
 class ReminderPolicySerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import applicability, checklist, views
+from . import applicability, checklist, endpoints, views
 
 router = SimpleRouter()
 router.register("organizations", views.OrganizationsViewSet, basename="organization")
@@ -20,6 +20,7 @@ scoped.register("downloads", checklist.DownloadViewSet, basename="download")
 scoped.register("calendar-feeds", views.CalendarFeedViewSet, basename="calendar-feed-config")
 scoped.register("reminders", views.ReminderViewSet, basename="reminder")
 scoped.register("audit", views.AuditEventViewSet, basename="audit-event")
+scoped.register("endpoints", endpoints.EndpointViewSet, basename="endpoint")
 
 organization_urls = [
     path("", views.OrganizationDetailView.as_view(), name="organization-detail"),

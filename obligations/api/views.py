@@ -11,7 +11,6 @@ from rest_framework.response import Response
 
 from config.api import language
 from config.converters import ID_PATTERN
-from config.parsers import JSONParser
 from config.throttles import InvitationThrottle
 from regulations import selectors as catalog
 
@@ -148,7 +147,11 @@ class InvitationViewSet(
         services.invitation_revoke(instance, actor=self.request.user)
 
 
-@extend_schema(request=serializers.InvitationAcceptSerializer, responses={201: serializers.MembershipSerializer})
+@extend_schema(
+    request=serializers.InvitationAcceptSerializer,
+    responses={201: serializers.MembershipSerializer},
+    operation_id="invitations_accept",
+)
 @api_view(["POST"])
 @throttle_classes([InvitationThrottle])
 def invitation_accept(request):
@@ -193,10 +196,6 @@ class ApiTokenViewSet(
 class ProfileView(OrganizationAPIView):
     """The organization's answers to the fact vocabulary. PATCH merges (null makes a fact
     unknown), PUT replaces; each change that changes something is a new version."""
-
-    # JSON only: answers are typed values (lists, booleans); a form field holding them would be
-    # read as an empty dict, and a PUT would then erase every answer.
-    parser_classes = [JSONParser]
 
     def _data(self, version, status_code=200):
         context = {"book": catalog.rulebook()}

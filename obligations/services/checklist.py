@@ -37,6 +37,7 @@ from ..models import (
 )
 from ..selectors import organization_event_dates, profile_current
 from ..wording import superseded_text
+from . import outbound
 
 logger = logging.getLogger(__name__)
 
@@ -495,6 +496,7 @@ def checklist_sync(organization: Organization, *, as_of: dt.date | None = None, 
         change = ChecklistChange.objects.create(organization=organization, cause=cause or {}, counts=counts)
         for entry in history:
             entry.change = change
+        outbound.checklist_changed(change)
     ItemHistory.objects.bulk_create(history, batch_size=500)
     summary = plan.summary()
     if any(summary[k] for k in ("added", "superseded", "restored", "redated", "reclassified")):
@@ -645,7 +647,10 @@ def item_update(
         return item
     item.version += 1
     item.save()
-    ItemHistory.objects.create(item=item, actor=actor, action=ItemHistory.Action.UPDATED, changes=changes, note=note)
+    entry = ItemHistory.objects.create(
+        item=item, actor=actor, action=ItemHistory.Action.UPDATED, changes=changes, note=note
+    )
+    outbound.item_changed(item, entry)
     anchor = deadline_of(item.obligation.kind, item.obligation.deadline).get("anchor")
     if "status" in changes and anchor in ("last_completion", "evidence_date"):
         checklist_sync(item.organization, cause={"code": "next_period"})

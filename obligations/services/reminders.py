@@ -32,15 +32,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import smtplib
+import time
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any, cast
 
+import urllib3
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -51,11 +54,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
+from config import metrics
 from config.links import absolute
 from regulations import selectors as catalog
 from regulations.deadlines import weekday_name
 
 from .. import selectors
+from ..http import Refused
 from ..models import (
     ChangeNotice,
     ChecklistChange,
@@ -69,6 +74,7 @@ from ..models import (
 )
 from ..selectors import member_names
 from ..wording import cause_text, change_entries, change_summary, django_language
+from . import outbound
 
 logger = logging.getLogger(__name__)
 
@@ -352,6 +358,7 @@ def assemble(
                 )
             )
     Reminder.objects.bulk_create(rows, batch_size=2000)
+    metrics.reminders_queued(rows)
     _notices(digests, by_member, now)
     return len(rows)
 
@@ -405,6 +412,7 @@ def queue_due(*, now: dt.datetime, chunk: int = 100) -> int:
             if not organizations:
                 return queued
             queued += assemble(organizations, now=now, down=down)
+            outbound.queue_due(organizations, now=now)  # the same points, for webhooks and chat robots
         after = organizations[-1]
 
 
@@ -527,11 +535,12 @@ def _lease(digest_ids: list[int], now: dt.datetime) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def _drop(digest: ReminderDigest, reminder_ids: list[int]) -> str:
+def _drop(digest: ReminderDigest, reminder_ids: list[int], channel: str = Membership.Channel.EMAIL) -> str:
     with transaction.atomic():
         Reminder.objects.filter(pk__in=reminder_ids).update(status=Reminder.Status.DROPPED)
         ChangeNotice.objects.filter(digest=digest).delete()  # the next digest tells them instead
         ReminderDigest.objects.filter(pk=digest.pk).update(status=ReminderDigest.Status.DROPPED, lease_until=None)
+    metrics.delivery(channel, "dropped")
     return "dropped"
 
 
@@ -548,12 +557,22 @@ def _deliver_one(
     live = [r for r in reminders if _still_due(r)]
     dropped = [r.pk for r in reminders if r not in live]
     if not live:
-        return _drop(digest, dropped)
-    message = build_message(digest, live, membership, now, changes)
-    message.connection = mailer
+        return _drop(digest, dropped, membership.reminder_channel)
+    channel = membership.reminder_channel
+    if channel == Membership.Channel.EMAIL:
+        message = build_message(digest, live, membership, now, changes)
+        message.connection = mailer
+        subject = message.subject
+        send: Callable[[], object] = message.send
+    else:  # the member's chat robot: the same digest in Markdown, told once through this ledger
+        subject, (markdown,) = render_digest(digest, live, membership, now, changes, ("obligations/chat/digest.md",))
+        robot = (channel, membership.reminder_chat_url, membership.reminder_chat_secret)
+        send = functools.partial(outbound.post_chat, *robot, subject, markdown)
+
+    started = time.monotonic()
     try:
-        message.send()
-    except (smtplib.SMTPException, OSError) as error:
+        send()
+    except (smtplib.SMTPException, OSError, Refused, urllib3.exceptions.HTTPError) as error:
         mailer.close()  # the next email opens a fresh connection
         failed = digest.attempts >= MAX_ATTEMPTS
         ReminderDigest.objects.filter(pk=digest.pk).update(
@@ -564,10 +583,13 @@ def _deliver_one(
         )
         log = logger.error if failed else logger.warning
         log("reminder digest %s attempt %s failed: %s", digest.message_id, digest.attempts, error)
+        metrics.delivery(channel, "failed" if failed else "retry", time.monotonic() - started)
         return "failed" if failed else "retry"
+    metrics.delivery(channel, "delivered", time.monotonic() - started)
+    metrics.reminders_sent(live, now)
     with transaction.atomic():
         ReminderDigest.objects.filter(pk=digest.pk).update(
-            status=ReminderDigest.Status.SENT, sent_at=now, lease_until=None, subject=message.subject[:300]
+            status=ReminderDigest.Status.SENT, sent_at=now, lease_until=None, subject=subject[:300]
         )
         Reminder.objects.filter(pk__in=[r.pk for r in live]).update(status=Reminder.Status.SENT, sent_at=now)
         if dropped:
@@ -596,7 +618,7 @@ def _moved_off_rest_day(item: ChecklistItem) -> bool:
     return any(step.get("code") == "rest_day_moved" and step.get("direction") == "after" for step in steps)
 
 
-def _when(days_left: int) -> str:
+def when_text(days_left: int) -> str:
     """How the due date stands, in the active language: 还剩 3 天 / due today / 2 days overdue."""
     if days_left < 0:
         return ngettext("%(count)s day overdue", "%(count)s days overdue", -days_left) % {"count": -days_left}
@@ -605,7 +627,7 @@ def _when(days_left: int) -> str:
     return ngettext("%(count)s day left", "%(count)s days left", days_left) % {"count": days_left}
 
 
-def _subject(name: str, overdue: int, upcoming: int, escalated: bool) -> str:
+def subject_text(name: str, overdue: int, upcoming: int, escalated: bool) -> str:
     """[Acme] 1 obligation overdue, 2 obligations due soon (in the active language)."""
     parts = []
     if overdue:
@@ -624,13 +646,16 @@ def _subject(name: str, overdue: int, upcoming: int, escalated: bool) -> str:
 NOTICE_ITEMS = 10
 
 
-def build_message(
+def render_digest(
     digest: ReminderDigest,
     reminders: list[Reminder],
     membership: Membership,
     now: dt.datetime,
-    changes: Sequence[ChecklistChange] = (),
-) -> EmailMultiAlternatives:
+    changes: Sequence[ChecklistChange],
+    templates: Sequence[str],
+) -> tuple[str, list[str]]:
+    """A digest's subject and its ``templates`` rendered, in the reader's language: the email's
+    text and HTML, or a chat robot's Markdown."""
     organization = digest.organization
     language = membership.reminder_language
     # Days left and overdue on the reader's own calendar.
@@ -654,7 +679,7 @@ def build_message(
                     "weekday": weekday_name(item.due_date, language),
                     "moved": _moved_off_rest_day(item),
                     "overdue": days_left < 0,
-                    "when": _when(days_left),
+                    "when": when_text(days_left),
                     "reference": obligation.reference_in(language),
                     "summary": obligation.summary_in(language),
                     "link": f"{checklist_link}{item.pk}/",
@@ -686,9 +711,20 @@ def build_message(
             "changes_link": absolute("web-changes", organization.pk),
             "preferences_link": absolute("web-preferences", organization.pk),
         }
-        subject = _subject(organization.name, overdue, len(rows) - overdue, escalated)
-        text = render_to_string("obligations/email/digest.txt", context)
-        html = render_to_string("obligations/email/digest.html", context)
+        subject = subject_text(organization.name, overdue, len(rows) - overdue, escalated)
+        return subject, [render_to_string(name, context) for name in templates]
+
+
+def build_message(
+    digest: ReminderDigest,
+    reminders: list[Reminder],
+    membership: Membership,
+    now: dt.datetime,
+    changes: Sequence[ChecklistChange] = (),
+) -> EmailMultiAlternatives:
+    subject, (text, html) = render_digest(
+        digest, reminders, membership, now, changes, ("obligations/email/digest.txt", "obligations/email/digest.html")
+    )
     link = absolute("reminders-unsubscribe", unsubscribe_token(membership))
     message = EmailMultiAlternatives(
         subject=subject,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ..errors import DomainError, ServiceError
-from ..models import ChecklistItem, Membership, Organization
+from ..models import ChecklistItem, Endpoint, Membership, Organization
 from ..services.checklist import UNCHANGED
 
 
@@ -175,6 +175,10 @@ class EvidenceForm(forms.Form):
 
 class PreferencesForm(forms.ModelForm):
     reminder_hour = forms.IntegerField(label=_("Local hour to send"), min_value=0, max_value=23)
+    # An address typed without its scheme is read as https (as Django 6 will).
+    reminder_chat_url = forms.URLField(
+        label=_("Robot's webhook address"), required=False, max_length=500, assume_scheme="https"
+    )
 
     class Meta:
         model = Membership
@@ -185,10 +189,43 @@ class PreferencesForm(forms.ModelForm):
             "reminder_delivery": _("Delivery"),
             "reminder_timezone": _("Time zone"),
             "reminder_weekday": _("Weekday for overdue reminders"),
+            "reminder_channel": _("Send reminders by"),
+            "reminder_chat_secret": _("Robot's signing secret (加签), if it has one"),
         }
+        # The member's own robot secret, on their own page: shown so that saving keeps it.
+        widgets = {"reminder_chat_secret": forms.PasswordInput(render_value=True)}
 
 
 class FeedForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     language = forms.ChoiceField(label=_("Language"), choices=Membership.Language.choices)
     mine_only = forms.BooleanField(label=_("Only items assigned to me"), required=False)
+
+
+class EndpointForm(forms.ModelForm):
+    url = forms.URLField(
+        label=_("Address"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("The robot's webhook address from the group's settings, or your system's https address."),
+    )
+    events = forms.MultipleChoiceField(
+        label=_("Events"),
+        choices=Endpoint.Event.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(Endpoint.Event.values),
+    )
+
+    class Meta:
+        model = Endpoint
+        fields = ["kind", "name", "url", "events", "language", "secret"]
+        labels = {
+            "kind": _("Kind"),
+            "name": _("Name"),
+            "language": _("Language"),
+            "secret": _("Robot's signing secret (加签), if it has one"),
+        }
+        help_texts = {
+            "secret": _("A webhook's secret is made here and shown once."),
+        }
+        widgets = {"secret": forms.PasswordInput}

@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
+from .. import sso
 from . import views
 
 organization = [
@@ -17,6 +20,7 @@ organization = [
     path("changes/", views.changes_page, name="web-changes"),
     path("downloads/", views.downloads_page, name="web-downloads"),
     path("members/", views.members_page, name="web-members"),
+    path("endpoints/", views.endpoints_page, name="web-endpoints"),
 ]
 
 urlpatterns = [
@@ -31,3 +35,10 @@ urlpatterns = [
     path("catalog/", views.catalog_page, name="web-catalog"),
     path("catalog/<slug:code>/", views.instrument_page, name="web-instrument"),
 ]
+
+if settings.SINGLE_SIGN_ON:
+    # The provider sends people back to /oidc/callback/: the redirect URI to register with it.
+    urlpatterns += [
+        path("oidc/authenticate/", OIDCAuthenticationRequestView.as_view(), name="oidc_authentication_init"),
+        path("oidc/callback/", sso.CallbackView.as_view(), name="oidc_authentication_callback"),
+    ]

@@ -9,6 +9,7 @@ import zoneinfo
 from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -32,10 +33,22 @@ from regulations.models import Fact, Instrument, Obligation, Provision
 from .. import access, auditpack, charts, selectors, services
 from ..errors import DomainError, ServiceError, StaleVersion
 from ..filters import DEFAULT_ORDERING, ChecklistFilter
-from ..models import ApiToken, AuditEvent, CalendarFeed, ChecklistItem, Download, Evidence, Invitation, Membership
+from ..models import (
+    ApiToken,
+    AuditEvent,
+    CalendarFeed,
+    ChecklistItem,
+    Delivery,
+    Download,
+    Endpoint,
+    Evidence,
+    Invitation,
+    Membership,
+)
 from ..selectors import member_names
-from ..services import calendar, checklist, downloads, reminders
+from ..services import calendar, checklist, downloads, outbound, reminders
 from ..services.evidence import evidence_add, evidence_share
+from ..sso import sign_in_options
 from ..wording import cause_text, change_entries, change_summary, due_lines, keep_lines, superseded_text
 from . import forms
 
@@ -88,9 +101,14 @@ def _page(request, template, context):
 
 
 class SignInView(LoginView):
-    """Django's sign-in; failed attempts are limited by django-axes (see settings)."""
+    """Django's sign-in; failed attempts are limited by django-axes (see settings). It offers
+    single sign-on when configured, and hides the password form when passwords are off (no
+    backend would check one then)."""
 
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **sign_in_options()}
 
 
 @login_required
@@ -745,13 +763,64 @@ def invitation_page(request):
                 membership = services.account_create_with_invitation(
                     secret=data["code"].strip(), username=data["username"], password=data["password"]
                 )
-                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+                # A backend this deployment keeps, or the session would not outlive this request.
+                backend = (
+                    "django.contrib.auth.backends.ModelBackend"
+                    if settings.PASSWORD_SIGN_IN
+                    else "obligations.sso.MemberBackend"
+                )
+                login(request, membership.user, backend=backend)
         except DomainError as error:
             forms.show_errors(form, error)
         else:
             messages.success(request, _("You joined %(name)s.") % {"name": membership.organization.name})
             return redirect("web-dashboard", organization_id=membership.organization_id)
     return _page(request, "web/invitation.html", {"form": form, "signed_in": signed_in})
+
+
+@member_page(view_roles=access.ADMINS, post_roles=access.ADMINS)
+def endpoints_page(request):
+    """The organization's webhooks and chat robots (admins): add one, turn it off or on, make a
+    webhook a new secret, remove one; and what was delivered to them lately."""
+    organization = request.organization
+    form = forms.EndpointForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create":
+            form = forms.EndpointForm(request.POST)
+            if form.is_valid():
+                try:
+                    endpoint = outbound.endpoint_create(organization, actor=request.user, **form.cleaned_data)
+                except DomainError as error:
+                    forms.show_errors(form, error)
+                else:
+                    _secret_shown_once(request, endpoint)
+                    return redirect("web-endpoints", organization_id=organization.pk)
+        else:
+            endpoint = get_object_or_404(Endpoint, pk=request.POST.get("endpoint"), organization=organization)
+            if action == "delete":
+                outbound.endpoint_delete(endpoint, actor=request.user)
+                messages.success(request, _("“%(name)s” was removed.") % {"name": endpoint.display_name()})
+            elif action == "rotate":
+                _secret_shown_once(request, outbound.endpoint_rotate_secret(endpoint, actor=request.user))
+            elif action in ("on", "off"):
+                outbound.endpoint_update(endpoint, actor=request.user, enabled=action == "on")
+            return redirect("web-endpoints", organization_id=organization.pk)
+    endpoints = list(Endpoint.objects.filter(organization=organization))
+    deliveries = (
+        Delivery.objects.filter(endpoint__organization=organization)
+        .select_related("event", "endpoint")
+        .order_by("-id")[:50]
+    )
+    return _page(request, "web/endpoints.html", {"form": form, "endpoints": endpoints, "deliveries": deliveries})
+
+
+def _secret_shown_once(request, endpoint: Endpoint) -> None:
+    if endpoint.kind == Endpoint.Kind.WEBHOOK:
+        message = _("The signing secret of “%(name)s”, shown only now: %(secret)s")
+        messages.success(request, message % {"name": endpoint.display_name(), "secret": endpoint.secret})
+    else:
+        messages.success(request, _("“%(name)s” was added.") % {"name": endpoint.display_name()})
 
 
 @member_page(view_roles=access.ADMINS)

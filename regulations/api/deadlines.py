@@ -56,6 +56,7 @@ class DeadlineResponseSerializer(serializers.Serializer):
     request=DeadlineRequestSerializer,
     responses={200: DeadlineResponseSerializer},
     summary="Compute a due date under the Civil Code and the Chinese working-day calendar",
+    operation_id="deadlines_compute",
     examples=[
         OpenApiExample(
             "20 working days", value={"start": "2023-09-20", "amount": 20, "unit": "working_days", "direction": "after"}

@@ -94,9 +94,13 @@ def test_pdf_is_stored_under_a_random_name_and_downloaded_as_an_attachment(as_al
 
 
 def test_note_only_and_link_only_evidence(as_alice, item):
-    note = as_alice.post(item_url(item, "evidence/"), {"evidence_date": "2025-03-01", "note": "Board minutes 3/2025"})
+    note = as_alice.post(
+        item_url(item, "evidence/"), {"evidence_date": "2025-03-01", "note": "Board minutes 3/2025"}, format="multipart"
+    )
     link = as_alice.post(
-        item_url(item, "evidence/"), {"evidence_date": "2025-03-02", "url": "https://example.com/filing/123"}
+        item_url(item, "evidence/"),
+        {"evidence_date": "2025-03-02", "url": "https://example.com/filing/123"},
+        format="multipart",
     )
 
     assert note.status_code == 201, note.content
@@ -117,7 +121,7 @@ def test_note_only_and_link_only_evidence(as_alice, item):
     [{"evidence_date": "2025-03-01"}, {"evidence_date": "2025-03-01", "note": "", "url": ""}],
 )
 def test_empty_evidence_is_refused(as_alice, item, data):
-    response = as_alice.post(item_url(item, "evidence/"), data)
+    response = as_alice.post(item_url(item, "evidence/"), data, format="multipart")
 
     assert response.status_code == 400
     assert "note" in response.json()
@@ -125,10 +129,11 @@ def test_empty_evidence_is_refused(as_alice, item, data):
 
 
 def test_evidence_date_is_required_and_links_must_be_urls(as_alice, item):
-    response = as_alice.post(item_url(item, "evidence/"), {"note": "x"})
+    response = as_alice.post(item_url(item, "evidence/"), {"note": "x"}, format="multipart")
     assert response.status_code == 400
     assert "evidence_date" in response.json()
-    response = as_alice.post(item_url(item, "evidence/"), {"evidence_date": "2025-03-01", "url": "javascript:alert(1)"})
+    link = {"evidence_date": "2025-03-01", "url": "javascript:alert(1)"}
+    response = as_alice.post(item_url(item, "evidence/"), link, format="multipart")
     assert response.status_code == 400
     assert "url" in response.json()
     assert not Evidence.objects.filter(item=item).exists()

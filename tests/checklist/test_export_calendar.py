@@ -113,7 +113,7 @@ def launched(shanghai, as_alice, make_user, add_member):
 def test_export_has_a_bom_a_header_and_one_row_per_visible_item(shanghai, as_alice, launched):
     item = item_for(shanghai, MANAGEMENT)
     patch_item(as_alice, item, {"status": "done"})
-    as_alice.post(item_url(item, "evidence/"), {"evidence_date": "2025-03-01", "note": "Policy"})
+    as_alice.post(item_url(item, "evidence/"), {"evidence_date": "2025-03-01", "note": "Policy"}, format="multipart")
 
     response = export(as_alice, shanghai)
 

@@ -78,7 +78,7 @@ def test_one_receipt_is_attached_to_both_filings(both, as_alice, make_user, make
 
 def test_the_item_page_shows_the_linked_duties_and_shares_evidence(both, alice, as_alice):
     upload = {"evidence_date": "2025-01-28", "note": "备案编号 网信算备 310000000000001"}
-    evidence = as_alice.post(item_url(both.deep, "evidence/"), upload, format="json").json()
+    evidence = as_alice.post(item_url(both.deep, "evidence/"), upload, format="multipart").json()
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(alice)
     page_url = f"/organizations/{both.pk}/checklist/{both.deep.pk}/"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def add_evidence(client, item, **fields):
     body = {"evidence_date": "2026-01-05", "note": "安全评估报告", **fields}
-    return client.post(item_url(item, "evidence/"), body, format="json")
+    return client.post(item_url(item, "evidence/"), body, format="multipart")
 
 
 def renewals(item) -> list[ChecklistItem]:

@@ -28,9 +28,8 @@ def done_item(shanghai, as_alice):
     """The deep-synthesis management-systems item, done, with a note as evidence and a comment."""
     item = item_for(shanghai, MANAGEMENT)
     assert patch_item(as_alice, item, {"status": "done"}).status_code == 200
-    response = as_alice.post(
-        item_url(item, "evidence/"), {"evidence_date": "2025-03-01", "note": "Policy adopted by the board."}
-    )
+    evidence = {"evidence_date": "2025-03-01", "note": "Policy adopted by the board."}
+    response = as_alice.post(item_url(item, "evidence/"), evidence, format="multipart")
     assert response.status_code == 201, response.content
     assert as_alice.post(item_url(item, "comments/"), {"text": "Reviewed."}, format="json").status_code == 201
     item.refresh_from_db()

@@ -37,7 +37,7 @@ from obligations.models import (
     OrganizationEvent,
     ProfileVersion,
 )
-from obligations.services import calendar
+from obligations.services import calendar, outbound
 from regulations.models import Obligation
 
 pytestmark = pytest.mark.django_db
@@ -179,6 +179,11 @@ def _new_feed(organization):
     return calendar.feed_create(organization=organization, created_by=admin, name="all")[0]
 
 
+def _new_endpoint(organization):
+    # An address of a public host written as a number: checked without a DNS lookup.
+    return outbound.endpoint_create(organization, actor=None, kind="webhook", url="https://93.184.215.14/hook")
+
+
 def _etag(item) -> dict:
     item.refresh_from_db()
     return {"HTTP_IF_MATCH": f'"{item.pk}-{item.version}"'}
@@ -245,6 +250,10 @@ REGISTRY: dict[str, Entry] = {
     "reminder-preferences": Entry(bodies={"patch": {"reminder_hour": 8}}, viewers_write=True),
     "audit-event-list": Entry(),
     "audit-pack": Entry(),
+    "endpoint-list": Entry(bodies={"post": {"kind": "webhook", "url": "https://93.184.215.14/hook"}}),
+    "endpoint-detail": Entry(make_object=_new_endpoint, bodies={"patch": {"name": "Taken over"}}),
+    "endpoint-rotate-secret": Entry(make_object=_new_endpoint, bodies={"post": {}}),
+    "endpoint-deliveries": Entry(make_object=_new_endpoint),
 }
 
 
@@ -569,6 +578,20 @@ PAGE_REGISTRY: dict[str, PageEntry] = {
             },
         }
     ),
+    "web-endpoints": PageEntry(
+        posts={
+            "create": {
+                "action": "create",
+                "kind": "webhook",
+                "url": "https://93.184.215.14/hook",
+                "events": ["item.overdue"],
+                "language": "zh",
+            },
+            "off": lambda organization: {"action": "off", "endpoint": _new_endpoint(organization).pk},
+            "rotate": lambda organization: {"action": "rotate", "endpoint": _new_endpoint(organization).pk},
+            "delete": lambda organization: {"action": "delete", "endpoint": _new_endpoint(organization).pk},
+        }
+    ),
     "web-preferences": PageEntry(
         make_object=None,
         posts={
@@ -580,6 +603,7 @@ PAGE_REGISTRY: dict[str, PageEntry] = {
                 "reminder_hour": "7",
                 "reminder_timezone": "Europe/Berlin",
                 "reminder_weekday": "4",
+                "reminder_channel": "email",
             },
             "feed": {"action": "feed", "name": "Deadlines", "language": "zh"},
         },

@@ -29,7 +29,7 @@ from obligations.models import (
     Membership,
     Organization,
 )
-from obligations.services import calendar
+from obligations.services import calendar, outbound
 from tests.factories import SHANGHAI_APP, MembershipFactory, OrganizationFactory, UserFactory, api_client
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -85,6 +85,7 @@ class World:
     feed_id: int
     change_id: int  # the checklist change the event made
     download_id: int  # a PDF the admin asked for, ready
+    endpoint_id: int  # a webhook (to a public address written as a number)
 
     @property
     def api(self) -> APIClient:
@@ -140,6 +141,10 @@ def build_world(slug: str = "lingang") -> World:
         feed_id=feed.pk,
         change_id=ChecklistChange.objects.filter(organization=organization).latest("at", "id").pk,
         download_id=_ready_download(organization, admin).pk,
+        # Told only of new catalogues, which the fuzzers never load: nothing is posted anywhere.
+        endpoint_id=outbound.endpoint_create(
+            organization, actor=admin, kind="webhook", url="https://93.184.215.14/hook", events=["catalogue.changed"]
+        ).pk,
     )
 
 

@@ -1,6 +1,7 @@
 """Bad input, table-driven: malformed JSON, wrong types, very long strings, unknown fields and
-query parameters, invalid dates and time zones, bodies the endpoint does not read, NUL
-characters, huge bodies. Each is a 4xx that names the problem, and nothing changes.
+query parameters, invalid dates and time zones, bodies the endpoint does not read (everything is
+JSON but evidence uploads, which are multipart), NUL characters, huge bodies. Each is a 4xx that
+names the problem, and nothing changes.
 (Evidence files too large, of a forbidden type or with hostile names are covered in
 tests/checklist/test_evidence.py.)"""
 
@@ -30,13 +31,15 @@ pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart"  # a dict body sent by the test client as multipart/form-data
 DEADLINE = {"start": "2025-01-20", "amount": 10, "unit": "working_days"}
 LIMIT = 1024 * 1024  # DATA_UPLOAD_MAX_MEMORY_SIZE
 
 EVENT = {"type": "service_launched", "date": "2025-01-20"}
 
 # (name, method, path, body, content type, status, what the answer must name)
-# Paths: {org} is the organization's URL, {item} an item's; bodies that are not str/bytes are JSON.
+# Paths: {org} is the organization's URL, {item} an item's; bodies that are not str/bytes are JSON
+# (or multipart, for MULTIPART).
 # fmt: off
 CASES: list[tuple[str, str, str, Any, str | None, int, str]] = [
     # Malformed or unreadable bodies
@@ -47,6 +50,10 @@ CASES: list[tuple[str, str, str, Any, str | None, int, str]] = [
     ("plain text", "post", "{item}comments/", "hello", "text/plain", 415, "text/plain"),
     ("form to applicability", "post", "/api/v1/applicability/", "profile=%7B%7D", FORM, 415, FORM),
     ("form to profile PUT", "put", "{org}profile/", "answers=%7B%7D", FORM, 415, FORM),
+    ("form to comments", "post", "{item}comments/", "text=hello", FORM, 415, FORM),
+    ("multipart to item", "patch", "{item}", {"status": "done"}, MULTIPART, 415, "multipart/form-data"),
+    ("form to evidence", "post", "{item}evidence/", "evidence_date=2025-03-01&note=x", FORM, 415, FORM),
+    ("JSON to evidence", "post", "{item}evidence/", {"evidence_date": "2025-03-01", "note": "x"}, JSON, 415, JSON),
     # Wrong types
     ("status a number", "patch", "{item}", {"status": 5}, JSON, 400, "status"),
     ("assignee a name", "patch", "{item}", {"assignee": "bob"}, JSON, 400, "assignee"),
@@ -54,6 +61,8 @@ CASES: list[tuple[str, str, str, Any, str | None, int, str]] = [
     ("answers a list", "patch", "{org}profile/", {"answers": ["roles"]}, JSON, 400, "answers"),
     ("set fact a string", "patch", "{org}profile/", {"answers": {"roles": "app_operator"}}, JSON, 400, "roles"),
     ("amount a word", "post", "/api/v1/deadlines/compute", {**DEADLINE, "amount": "ten"}, JSON, 400, "amount"),
+    ("comment a number", "post", "{item}comments/", {"text": 709131}, JSON, 400, '"text":["Not a valid string."]'),
+    ("token name a number", "post", "/api/v1/tokens/", {"name": 1.5}, JSON, 400, '"name":["Not a valid string."]'),
     ("hour a word", "patch", "{org}preferences/", {"reminder_hour": "nine"}, JSON, 400, "reminder_hour"),
     ("weekday 7", "patch", "{org}preferences/", {"reminder_weekday": 7}, JSON, 400, "reminder_weekday"),
     ("format in a body", "patch", "{item}", {"status": "done", "format": "json"}, JSON, 400, "format"),
@@ -82,7 +91,8 @@ CASES: list[tuple[str, str, str, Any, str | None, int, str]] = [
     ("month 13", "get", "{org}checklist/?due_before=2025-13-01", None, None, 400, "due_before"),
     ("year 10000", "get", "{org}applicability/?as_of=10000-01-01", None, None, 400, "as_of"),
     ("date out of range", "post", "/api/v1/deadlines/compute", {**DEADLINE, "start": "1900-01-01"}, JSON, 400, "start"),
-    ("date a word", "post", "{item}evidence/", {"evidence_date": "yesterday", "note": "x"}, JSON, 400, "evidence_date"),
+    ("date a word", "post", "{item}evidence/", {"evidence_date": "yesterday", "note": "x"}, MULTIPART, 400,
+     "evidence_date"),
     ("unknown zone", "patch", "{org}", {"timezone": "Mars/Olympus"}, JSON, 400, "not an IANA time zone"),
     ("zone a path", "patch", "{org}", {"timezone": "../../etc/passwd"}, JSON, 400, "not an IANA time zone"),
     ("zone absolute", "patch", "{org}preferences/", {"reminder_timezone": "/etc/localtime"}, JSON, 400, "IANA"),
@@ -93,7 +103,8 @@ CASES: list[tuple[str, str, str, Any, str | None, int, str]] = [
     ("NUL in obligation ref", "get", "/api/v1/obligations/cn%00x:y/", None, None, 404, "Not found"),
     ("NUL in filter", "get", "{org}checklist/?instrument=a%00", None, None, 400, "instrument"),
     # Uploads: what test_evidence.py does not cover
-    ("file field not a file", "post", "{item}evidence/", "evidence_date=2025-03-01&file=a.txt", FORM, 400, "file"),
+    ("file field not a file", "post", "{item}evidence/", {"evidence_date": "2025-03-01", "file": "a.txt"}, MULTIPART,
+     400, "file"),
 ]
 # fmt: on
 NAMES = [case[0] for case in CASES]
@@ -128,6 +139,8 @@ def send(world, method, path, body, content_type, **extra):
     path = path.format(org=org_url(world.organization), item=item_url(world.item))
     if body is None:
         return getattr(world.api, method)(path, **extra)
+    if content_type == MULTIPART:
+        return getattr(world.api, method)(path, body, format="multipart", **extra)
     if not isinstance(body, str | bytes):
         body = json.dumps(body)
     return getattr(world.api, method)(path, body, content_type=content_type, **extra)
@@ -151,24 +164,22 @@ def test_bad_input_is_refused_by_name_and_changes_nothing(world, name, method, p
 
 HUGE = [
     ("JSON over 1 MB", "patch", "{org}profile/", json.dumps({"answers": {"registered_in": "x" * LIMIT}}), JSON),
-    ("form over 1 MB", "post", "{item}comments/", "text=" + "x" * LIMIT, FORM),
-    ("multipart field over 1 MB", "post", "{item}evidence/", None, "multipart"),
-    ("1001 form fields", "post", "{item}comments/", "&".join(f"f{n}=1" for n in range(1001)), FORM),
+    (
+        "multipart field over 1 MB",
+        "post",
+        "{item}evidence/",
+        {"evidence_date": "2025-03-01", "note": "x" * (LIMIT + 1)},
+        MULTIPART,
+    ),
+    ("1001 multipart fields", "post", "{item}evidence/", {f"f{n}": "1" for n in range(1001)}, MULTIPART),
 ]
-
-
-def send_huge(world, method, path, body, content_type):
-    if content_type == "multipart":
-        data = {"evidence_date": "2025-03-01", "note": "x" * (LIMIT + 1)}
-        return world.api.post(path.format(item=item_url(world.item)), data, format="multipart")
-    return send(world, method, path, body, content_type)
 
 
 @pytest.mark.parametrize(("name", "method", "path", "body", "content_type"), HUGE, ids=[h[0] for h in HUGE])
 def test_bodies_over_the_limit_are_refused_before_anything_changes(world, name, method, path, body, content_type):
     before = state(world)
 
-    response = send_huge(world, method, path, body, content_type)
+    response = send(world, method, path, body, content_type)
 
     assert 400 <= response.status_code < 500
     assert state(world) == before
@@ -176,11 +187,35 @@ def test_bodies_over_the_limit_are_refused_before_anything_changes(world, name, 
 
 @pytest.mark.parametrize(("name", "method", "path", "body", "content_type"), HUGE, ids=[h[0] for h in HUGE])
 def test_bodies_over_the_limit_are_answered_413_naming_the_limit(world, name, method, path, body, content_type):
-    response = send_huge(world, method, path, body, content_type)
+    response = send(world, method, path, body, content_type)
 
     assert response.status_code == 413
     assert response["Content-Type"].startswith("application/json")
     assert "limit" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type", "detail"),
+    [
+        (
+            "{item}comments/",
+            "text=hello",
+            FORM,
+            'The body must be application/json, not "application/x-www-form-urlencoded".',
+        ),
+        (
+            "{item}evidence/",
+            '{"evidence_date": "2025-03-01"}',
+            JSON,
+            'The body must be multipart/form-data, not "application/json".',
+        ),
+    ],
+)
+def test_a_body_in_another_media_type_is_a_415_naming_the_one_read(world, path, body, content_type, detail):
+    response = send(world, "post", path, body, content_type)
+
+    assert response.status_code == 415
+    assert response.json() == {"detail": detail, "code": "unsupported_media_type"}
 
 
 @pytest.mark.parametrize("path", ["/api/v1/applicability/", "/api/v1/deadlines/compute"])

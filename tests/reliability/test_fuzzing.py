@@ -34,7 +34,7 @@ from regulations.models import Phase
 from .conftest import World, record
 
 EXAMPLES = 20  # per operation and generation mode
-FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+MULTIPART = "multipart/form-data"  # evidence uploads; every other body is JSON
 # Refusals an operation may answer although the schema documents only its successes.
 CLIENT_ERRORS = {400, 401, 403, 404, 405, 406, 409, 412, 413, 415, 428, 429}
 
@@ -56,6 +56,7 @@ def path_parameters(path: str, world: World) -> dict:
         "/checklist/": world.item.pk,
         "/changes/": world.change_id,
         "/downloads/": world.download_id,
+        "/endpoints/": world.endpoint_id,
         "/members/": world.viewer.pk,  # never the admin's own membership
         "/events/": world.event_id,
         "/invitations/": world.invitation.pk,
@@ -119,9 +120,9 @@ def invalid_body_refused(ctx, response, case):
     elsewhere = any(info.mode.is_negative for where, info in components.items() if where is not ParameterLocation.BODY)
     if body is None or not body.mode.is_negative or elsewhere or response.status_code >= 400:
         return None
-    if case.media_type in FORMS and (not isinstance(case.body, dict) or "" in case.body.values()):
+    if case.media_type == MULTIPART and (not isinstance(case.body, dict) or "" in case.body.values()):
         # DRF reads forms as HTML forms do: an empty field is "not given", and a body that is
-        # not a form is an empty one (for a partial update, nothing to change).
+        # not a form is an empty one.
         return None
     return negative_data_rejection(ctx, response, case)
 

@@ -2,6 +2,8 @@
 
 import asyncio
 import datetime as dt
+import http.server
+import json
 import socket
 import threading
 import zoneinfo
@@ -100,3 +102,58 @@ def smtp(settings):
     if recorder.hold is not None:
         recorder.hold.set()
     controller.stop()
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 standing in for an organization's webhook receiver or a
+    chat vendor: it keeps each request (path with query, headers, body) and answers with the
+    next of ``answers`` ((status, body)), or with ``check``'s answer when one is set, else 200."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.answers: list[tuple[int, str]] = []
+        self.check = None  # request -> (status, body): a vendor's own checks of format and signature
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                request = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                receiver.requests.append(request)
+                if receiver.answers:
+                    status, text = receiver.answers.pop(0)
+                elif receiver.check:
+                    status, text = receiver.check(request)
+                else:
+                    status, text = 200, "{}"
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def json(self, index: int = -1) -> dict:
+        return json.loads(self.requests[index]["body"])
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(settings):
+    """A receiver on 127.0.0.1, with private addresses allowed as a deployment inside its own
+    network would (the rule itself has tests that turn it off)."""
+    settings.OUTBOUND_ALLOW_PRIVATE = True
+    server = Receiver()
+    yield server
+    server.close()

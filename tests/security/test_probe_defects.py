@@ -220,7 +220,7 @@ def test_evidence_dates_share_the_service_wide_bounds(acme, day, ok):
         organization=acme, obligation=Obligation.objects.first(), applicability="applies"
     )
     url = f"/api/v1/organizations/{acme.pk}/checklist/{item.pk}/evidence/"
-    response = as_user(acme.admin).post(url, {"evidence_date": day, "note": "receipt"}, format="json")
+    response = as_user(acme.admin).post(url, {"evidence_date": day, "note": "receipt"}, format="multipart")
     assert response.status_code == (201 if ok else 400)
     if not ok:
         assert "evidence_date" in response.json()

@@ -11,7 +11,8 @@ import datetime as dt
 import pytest
 
 from obligations import services
-from obligations.models import ChecklistItem, Membership
+from obligations.models import ChecklistItem, Delivery, Membership, OutboundEvent
+from obligations.services import outbound
 from obligations.services.checklist import item_comment, item_update
 from obligations.services.demo import DEMO_PROFILE
 from obligations.services.evidence import evidence_add
@@ -71,6 +72,15 @@ def organization(django_user_model):
     profile_update(organization=organization, answers={"features": None}, unset=[], replace=False, changed_by=wang)
     roles = [r for r in DEMO_PROFILE["roles"] if r != "app_operator"]
     profile_update(organization=organization, answers={"roles": roles}, unset=[], replace=False, changed_by=wang)
+    # A webhook and a group robot (public addresses written as numbers: nothing is looked up or
+    # posted), with an event that reached one and failed at the other.
+    hook = outbound.endpoint_create(organization, actor=wang, kind="webhook", url="https://93.184.215.14/hook")
+    robot = outbound.endpoint_create(
+        organization, actor=wang, kind="wecom", name="合规群", url="https://93.184.215.14/robot", language="zh"
+    )
+    event = OutboundEvent.objects.create(organization=organization, type="item.overdue", key="overdue:1")
+    Delivery.objects.create(endpoint=hook, event=event, status="delivered", attempts=1, response_status=204)
+    Delivery.objects.create(endpoint=robot, event=event, status="failed", attempts=8, response_status=500)
     return organization
 
 
@@ -101,6 +111,7 @@ def pages(organization) -> dict[str, str]:
         "audit": f"{base}/audit/",
         "audit-pack": f"{base}/audit-pack/",
         "members": f"{base}/members/",
+        "endpoints": f"{base}/endpoints/",
         "changes": f"{base}/changes/",
         "downloads": f"{base}/downloads/",
         "tokens": "/account/tokens/",
