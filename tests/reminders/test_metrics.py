@@ -15,7 +15,7 @@ from obligations.services import reminders
 from tests.metrics import scrape
 
 from .conftest import DUE, at
-from .test_worker import start_worker
+from .test_worker import dispatch, start_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -129,9 +129,7 @@ def test_a_worker_process_pass_shows_on_the_web_metrics_and_logs_json(
     make_item(assignee=team["officer"])
     worker = start_worker(redis_url, smtp.port, "metrics")
     try:
-        result = celery_app.send_task(
-            "obligations.tasks.dispatch_reminders", kwargs={"now": (WEEK_BEFORE + dt.timedelta(minutes=3)).isoformat()}
-        )
+        result = dispatch(celery_app, (WEEK_BEFORE + dt.timedelta(minutes=3)).isoformat())
         assert result.get(timeout=90)["sent"] == 1
     finally:
         worker.terminate()

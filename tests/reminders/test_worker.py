@@ -18,6 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 WEEK_BEFORE = at(DUE - dt.timedelta(days=7))
 
 
+# A queue of this test process's own: a task another run left in the broker's default queue
+# (a killed run's pass, say) would otherwise reach these workers first.
+QUEUE = f"reminder-tests-{os.getpid()}"
+
+
+def dispatch(app, now: str):
+    return app.send_task("obligations.tasks.dispatch_reminders", kwargs={"now": now}, queue=QUEUE)
+
+
 def start_worker(redis_url: str, smtp_port: int, name: str) -> subprocess.Popen:
     db = settings.DATABASES["default"]
     env = {
@@ -30,7 +39,7 @@ def start_worker(redis_url: str, smtp_port: int, name: str) -> subprocess.Popen:
     }
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"{name}-{os.getpid()}@%h"],
+         "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"{name}-{os.getpid()}@%h", "-Q", QUEUE],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
@@ -56,7 +65,7 @@ def test_a_worker_killed_mid_send_neither_loses_nor_duplicates_the_digest(
     smtp.hold = threading.Event()  # the SMTP server stalls before it accepts anything
     first = start_worker(redis_url, smtp.port, "first")
     try:
-        celery_app.send_task("obligations.tasks.dispatch_reminders", kwargs={"now": WEEK_BEFORE.isoformat()})
+        dispatch(celery_app, WEEK_BEFORE.isoformat())
         assert smtp.holding.wait(timeout=90), "the worker never reached the SMTP server"
         first.kill()  # SIGKILL in the middle of the SMTP conversation
         first.wait(timeout=30)
@@ -71,13 +80,13 @@ def test_a_worker_killed_mid_send_neither_loses_nor_duplicates_the_digest(
     second = start_worker(redis_url, smtp.port, "second")
     try:
         # While the dead worker's lease runs, nobody sends the digest...
-        result = celery_app.send_task("obligations.tasks.dispatch_reminders", kwargs={"now": WEEK_BEFORE.isoformat()})
+        result = dispatch(celery_app, WEEK_BEFORE.isoformat())
         assert result.get(timeout=90)["sent"] == 0
         # ...and once it has expired, the restarted worker sends it, once.
         later = (WEEK_BEFORE + reminders.LEASE + dt.timedelta(seconds=1)).isoformat()
-        result = celery_app.send_task("obligations.tasks.dispatch_reminders", kwargs={"now": later})
+        result = dispatch(celery_app, later)
         assert result.get(timeout=90)["sent"] == 1
-        result = celery_app.send_task("obligations.tasks.dispatch_reminders", kwargs={"now": later})
+        result = dispatch(celery_app, later)
         assert result.get(timeout=90)["sent"] == 0
     finally:
         second.terminate()
