@@ -156,9 +156,11 @@ def generate(scale: float, items_per_org: int, dated: float) -> None:
     copy(
         "obligations_membership",
         ["organization_id", "user_id", "role", "created_at", "reminders_enabled", "reminder_language",
-         "reminder_delivery", "reminder_hour", "reminder_timezone", "reminder_weekday"],
+         "reminder_delivery", "reminder_hour", "reminder_timezone", "reminder_weekday", "reminder_channel",
+         "reminder_chat_url", "reminder_chat_secret"],
         (
-            (org_ids[slug], user_ids[user], role, now, True, rng.choice(["zh", "en"]), "daily", 9, "Asia/Shanghai", 0)
+            (org_ids[slug], user_ids[user], role, now, True, rng.choice(["zh", "en"]), "daily", 9, "Asia/Shanghai", 0,
+             "email", "", "")
             for slug, *users in teams
             for user, role in zip(users, ("admin", "officer", "viewer"), strict=True)
         ),

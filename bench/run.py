@@ -506,7 +506,8 @@ def bench_reminders(args) -> None:
     for _ in range(args.repeat):
         for workers in args.workers:
             with connection.cursor() as cursor:
-                cursor.execute("TRUNCATE obligations_reminder, obligations_reminderdigest RESTART IDENTITY")
+                tables = "obligations_reminder, obligations_reminderdigest, obligations_changenotice"
+                cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
             cache.delete_many([reminders.LAST_RUN_KEY, reminders.OUTAGE_KEY])
             connection.close()
             first, again = run_pass(workers), run_pass(workers)
