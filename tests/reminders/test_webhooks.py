@@ -4,12 +4,15 @@ retried with the same id on the schedule, turned off after failing too long, and
 to private addresses unless the deployment allows them."""
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
+import socket
 
 import pytest
+import urllib3
 from django.conf import settings
 from standardwebhooks.webhooks import Webhook
 
@@ -365,3 +368,65 @@ def test_the_access_log_keeps_who_pointed_endpoints_where(team, receiver, hook):
     ]
     assert log[2].changes == {"secret": {"from": None, "to": "new"}}
     assert not Endpoint.objects.exists()
+
+
+def test_https_posts_connect_to_the_checked_address_with_the_host_name_for_tls(settings, tmp_path):
+    """The connection goes to the address that was resolved and checked, while TLS still names
+    the host (SNI) and checks its certificate: a certificate the system does not trust is refused."""
+    import datetime
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from obligations.http import post
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    names: list[str | None] = []
+    context.sni_callback = lambda sock, server_name, ctx: names.append(server_name)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        connection, _ = listener.accept()
+        with contextlib.suppress(ssl.SSLError, OSError):
+            context.wrap_socket(connection, server_side=True).close()
+        connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    settings.OUTBOUND_ALLOW_PRIVATE = True
+    with pytest.raises(urllib3.exceptions.SSLError, match="certificate verify failed"):
+        post(f"https://localhost:{port}/hook", b"{}", {"Content-Type": "application/json"})
+    thread.join(timeout=5)
+    listener.close()
+    assert names == ["localhost"]  # TLS named the host, though the connection went to 127.0.0.1
+
+
+def test_a_bulk_change_starts_one_delivery_task(team, make_item, receiver, hook, django_capture_on_commit_callbacks):
+    items = [make_item() for _ in range(3)]
+    body = {"items": [{"id": i.pk, "version": i.version} for i in items], "status": "done"}
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = hook["client"].post(
+            f"/api/v1/organizations/{team['organization'].pk}/checklist/bulk/", body, format="json"
+        )
+    assert response.status_code == 200, response.content
+    assert OutboundEvent.objects.filter(type="item.changed").count() == 3
+    assert [c for c in callbacks if c is outbound._kick] == [outbound._kick]
