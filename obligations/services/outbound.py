@@ -44,6 +44,7 @@ from standardwebhooks.webhooks import Webhook
 
 from config import metrics
 from config.links import absolute
+from regulations.services import KEY_LISTS
 
 from .. import chat
 from ..errors import ServiceError, validated
@@ -58,7 +59,6 @@ from ..models import (
     ItemHistory,
     Organization,
     OutboundEvent,
-    ReminderPolicy,
 )
 from ..selectors import member_names
 from ..wording import cause_text, change_summary, django_language, history_text
@@ -169,10 +169,6 @@ def _subscribed(organization_ids: list[int] | None, *event_types: str) -> dict[i
     return found
 
 
-def _link(name: str, *args) -> str:
-    return absolute(name, *args)
-
-
 def _texts(function, *args, **kwargs) -> dict[str, str]:
     """The same words in both languages: a webhook's receiver and each robot choose one."""
     return {lang: function(*args, lang=lang, **kwargs) for lang in LANGUAGES}
@@ -221,7 +217,7 @@ def _item_data(item: ChecklistItem, today: dt.date | None = None) -> dict:
         "due_date": item.due_date.isoformat() if item.due_date else None,
         "status": item.status,
         "assignee": item.assignee_id,
-        "url": _link("web-item", item.organization_id, item.pk),
+        "url": absolute("web-item", item.organization_id, item.pk),
     }
     if today is not None and item.due_date is not None:
         data["days_left"] = (item.due_date - today).days
@@ -258,14 +254,15 @@ def checklist_changed(change: ChecklistChange) -> None:
             )
             for lang in LANGUAGES
         },
-        "url": _link("web-changes", change.organization_id),
+        "url": absolute("web-changes", change.organization_id),
     }
     record(change.organization, Endpoint.Event.CHECKLIST_CHANGED, f"checklist.changed:{change.pk}", data)
 
 
 def catalogue_changed(version) -> int:
     """A new catalogue was loaded: every organization whose endpoints take it is told."""
-    counts = {k: v for k, v in version.changes.items() if isinstance(v, int)}
+    # Created, updated and retired rows by kind, as the loader logs them (not its lists of keys).
+    counts = {k: v for k, v in version.changes.items() if k not in KEY_LISTS}
     text = {}
     for lang in LANGUAGES:
         with translation.override(django_language(lang)):
@@ -273,20 +270,13 @@ def catalogue_changed(version) -> int:
     told = 0
     subscribed = _subscribed(None, Endpoint.Event.CATALOGUE_CHANGED)
     for organization in Organization.objects.filter(pk__in=list(subscribed)):
-        url = _link("web-changes", organization.pk)
+        url = absolute("web-changes", organization.pk)
         data = {"version": version.content_hash, "counts": counts, "text": text, "url": url}
         with transaction.atomic():
             told += bool(
                 record(organization, Endpoint.Event.CATALOGUE_CHANGED, f"catalogue.changed:{version.pk}", data)
             )
     return told
-
-
-def _policies(organization_ids: list[int]) -> dict[int, ReminderPolicy]:
-    policies = {p.organization_id: p for p in ReminderPolicy.objects.filter(organization_id__in=organization_ids)}
-    for pk in set(organization_ids) - policies.keys():  # never changed: the defaults, unsaved
-        policies[pk] = ReminderPolicy(organization_id=pk, days_before=list(ReminderPolicy.DEFAULT_DAYS_BEFORE))
-    return policies
 
 
 def _due_point(due: dt.date, today: dt.date, days_before: list[int]) -> tuple[str, int] | None:
@@ -302,13 +292,13 @@ def queue_due(organization_ids: list[int], *, now: dt.datetime) -> int:
     """Record the due-date events of these organizations (called by the reminder pass, in the
     transaction that holds their rows, so two passes never record one twice). An organization's
     day starts at ``OUTBOUND_HOUR`` in its time zone, so robots post in working hours."""
-    from .reminders import when_text  # the reminder pass imports this module
+    from .reminders import policies_of, when_text  # the reminder pass imports this module
 
     wanted = _subscribed(organization_ids, *DUE_EVENTS)
     if not wanted:
         return 0
     organizations = Organization.objects.in_bulk(list(wanted))
-    policies = _policies(list(wanted))
+    policies = policies_of(list(wanted))
     today = {
         pk: (now.astimezone(zoneinfo.ZoneInfo(o.timezone)) - dt.timedelta(hours=settings.OUTBOUND_HOUR)).date()
         for pk, o in organizations.items()

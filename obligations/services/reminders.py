@@ -100,6 +100,14 @@ def policy_for(organization: Organization) -> ReminderPolicy:
     return policy
 
 
+def policies_of(organization_ids: list[int]) -> dict[int, ReminderPolicy]:
+    """The organizations' policies in one query; one never changed has the defaults, unsaved."""
+    policies = {p.organization_id: p for p in ReminderPolicy.objects.filter(organization_id__in=organization_ids)}
+    for pk in set(organization_ids) - policies.keys():
+        policies[pk] = ReminderPolicy(organization_id=pk, days_before=list(ReminderPolicy.DEFAULT_DAYS_BEFORE))
+    return policies
+
+
 def aware(value: dt.datetime | str | None, field: str = "now") -> dt.datetime:
     """A pass's moment, from the task, the command or the code: it must say its UTC offset
     (a bare 09:00 is a different instant in Shanghai and Berlin). One rule for every caller."""
@@ -240,11 +248,7 @@ def due_reminders(organization_ids: list[int], now: dt.datetime) -> list[Send]:
             members[membership.organization_id].append(_Member(membership, zone, now.astimezone(zone)))
     if not members:
         return []
-    policies = {p.organization_id: p for p in ReminderPolicy.objects.filter(organization_id__in=list(members))}
-    for organization_id in members.keys() - policies.keys():  # never changed: the defaults, unsaved
-        policies[organization_id] = ReminderPolicy(
-            organization_id=organization_id, days_before=list(ReminderPolicy.DEFAULT_DAYS_BEFORE)
-        )
+    policies = policies_of(list(members))
     # Items whose first reminder may have come anywhere on earth (the earliest policy point of
     # the chunk; _due_for decides each item with its own policy).
     ahead = max((max(p.days_before, default=0) for p in policies.values()), default=0)

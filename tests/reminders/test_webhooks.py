@@ -223,6 +223,7 @@ def test_checklist_and_catalogue_changes_are_told(team, receiver, hook):
     assert "profile version 1" in told["checklist.changed"]["text"]["en"]
     assert told["checklist.changed"]["url"].endswith(f"/organizations/{organization.pk}/changes/")
     assert told["catalogue.changed"]["version"] == version.content_hash
+    assert told["catalogue.changed"]["counts"]["obligation"] == version.changes["obligation"]  # rows by kind
     assert "法规目录" in told["catalogue.changed"]["text"]["zh"]
 
 
